@@ -1,0 +1,60 @@
+# Copyright (c) 2026 The ct-offload authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# Conntrack hardware offload for the Open vSwitch 4.0.0 userspace datapath,
+# kept as new files plus patches/ and materialised under build/.
+# See README.md and CONTRIBUTING.md.
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+export JOBS
+
+.PHONY: all build deps materialise check check-full demo series writeback \
+        clean distclean
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+materialise:
+	@tools/materialise.sh
+
+build: materialise
+	@tools/build.sh
+
+# The README's test command: builds, runs the affected part of the upstream
+# testsuite plus ours, ends with "N passed, N failed".
+check: build
+	@tools/check.sh
+
+# The whole upstream testsuite plus ours, compared with pristine 4.0.0.
+check-full: build
+	@tools/check-full.sh
+
+demo: build
+	@tools/demo.sh
+
+series: materialise
+	@tools/series.sh
+
+writeback:
+	@tools/writeback.sh
+
+clean:
+	@if [ -f build/ovs/Makefile ]; then $(MAKE) -s -C build/ovs clean; fi
+	rm -rf build/series build/check build/demo
+
+distclean:
+	rm -rf build
