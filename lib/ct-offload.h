@@ -1,0 +1,119 @@
+/*
+ * Copyright (c) 2026 The ct-offload authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef CT_OFFLOAD_H
+#define CT_OFFLOAD_H 1
+
+/* Hardware offload of userspace conntrack connections.
+ *
+ * Three parties use this interface:
+ *
+ *   - Conntrack (lib/conntrack.c) reports connection events for its
+ *     datapath's 'struct ct_offload_dp': a committed connection, the first
+ *     reply once it is established, connections whose software timer ran
+ *     out (to ask hardware whether they are still in use) and every
+ *     removal.  These calls never block: they queue work for the datapath's
+ *     offload thread.
+ *
+ *   - dpif-offload providers create one ct-offload instance per
+ *     dpif-offload instance (ct_offload_create() / ct_offload_destroy()),
+ *     which binds it to the datapath of the same name.
+ *
+ *   - ct-offload providers (see ct-offload-provider.h) program hardware
+ *     from the offload thread.
+ *
+ * See Documentation/topics/userspace-conntrack-offloading.rst. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openvswitch/types.h"
+#include "ovs-atomic.h"
+
+struct conn;
+struct ct_dpif_tuple;
+struct ct_offload;
+struct ct_offload_class;
+struct ct_offload_conn;
+struct ct_offload_dp;
+struct ct_offload_hw_stats;
+struct dp_packet;
+struct dpif_offload;
+struct smap;
+
+/* The most connections ct_offload_conns_update() takes at once. */
+#define CT_OFFLOAD_BATCH_MAX 64
+
+enum ct_offload_dir {
+    CT_OFFLOAD_DIR_ORIG,
+    CT_OFFLOAD_DIR_REPLY,
+    CT_OFFLOAD_N_DIRS
+};
+
+/* Classes and global configuration. */
+void ct_offload_register_class(const struct ct_offload_class *);
+void ct_offload_set_global_cfg(const struct smap *other_config);
+bool ct_offload_enabled(void);
+void ct_offload_set_enabled_for_testing(bool enable);
+
+/* Instances, created and destroyed by their dpif-offload instance.
+ * 'dp_name' is the dpif name of the datapath ("type@name"). */
+int ct_offload_create(const struct ct_offload_class *,
+                      struct dpif_offload *, const char *dp_name,
+                      struct ct_offload **);
+void ct_offload_destroy(struct ct_offload *);
+void ct_offload_port_del(struct ct_offload *, odp_port_t);
+void ct_offload_flush(struct ct_offload *);
+
+/* Datapath side: one per conntrack instance. */
+struct ct_offload_dp *ct_offload_dp_ref(const char *dp_name);
+void ct_offload_dp_unref(struct ct_offload_dp *);
+const atomic_bool *ct_offload_dp_active_flag(const struct ct_offload_dp *);
+
+/* Connection events, from conntrack.  None of them blocks. */
+struct ct_offload_conn *ct_offload_conn_add(struct ct_offload_dp *,
+                                            struct conn *,
+                                            const struct ct_dpif_tuple *orig,
+                                            const struct ct_dpif_tuple *reply,
+                                            uint16_t zone,
+                                            uint16_t nat_action,
+                                            odp_port_t in_port);
+void ct_offload_conn_seen(struct ct_offload_dp *, struct ct_offload_conn *,
+                          bool reply, bool established, odp_port_t in_port);
+bool ct_offload_conn_needs_state(const struct ct_offload_conn *,
+                                 bool reply);
+void ct_offload_conn_del(struct ct_offload_dp *, struct ct_offload_conn *);
+bool ct_offload_conn_in_hw(const struct ct_offload_conn *);
+bool ct_offload_conn_was_in_hw(const struct ct_offload_conn *);
+
+/* Expiry: for each of the 'n' connections, stores in 'last_used[i]' the
+ * time hardware last saw a packet of it, or 0.  Groups the queries by
+ * instance.  Called by the conntrack clean thread. */
+void ct_offload_conns_update(struct ct_offload_conn *conns[], size_t n,
+                             long long last_used[]);
+
+/* Dump: if hardware carries 'conn', stores its counters and the type of
+ * the provider that holds it, and returns true. */
+bool ct_offload_conn_get_stats(const struct ct_offload_conn *,
+                               struct ct_offload_hw_stats *,
+                               const char **provider_type);
+
+/* For tests and benchmarks: waits until the offload thread of 'dp' has
+ * processed every event queued so far. */
+void ct_offload_dp_wait(struct ct_offload_dp *);
+
+#endif /* ct-offload.h */
