@@ -295,31 +295,47 @@ ct_offload_flush_all(void)
     free(insts);
 }
 
+/* Applies other_config:hw-offload-ct-queue-size 'value' (NULL for the
+ * default).  Only a changed value is parsed, so that an invalid one is
+ * reported once, not on every reconfiguration. */
+static void
+ct_offload_set_queue_size(const char *value)
+{
+    static char *last_value;
+
+    if (nullable_string_is_equal(value, last_value)) {
+        return;
+    }
+    free(last_value);
+    last_value = nullable_xstrdup(value);
+
+    if (!value) {
+        atomic_store_relaxed(&max_pending, DEFAULT_MAX_PENDING);
+        return;
+    }
+
+    unsigned long long size;
+    if (str_to_ullong(value, 10, &size) && size > 0 && size <= UINT32_MAX) {
+        atomic_store_relaxed(&max_pending, size);
+        VLOG_INFO("Conntrack offload queue size is %llu events", size);
+    } else {
+        uint32_t cur;
+
+        atomic_read_relaxed(&max_pending, &cur);
+        VLOG_WARN("other_config:hw-offload-ct-queue-size: invalid value "
+                  "'%s', keeping %"PRIu32, value, cur);
+    }
+}
+
 void
 ct_offload_set_global_cfg(const struct smap *other_config)
 {
-    bool enabled = smap_get_bool(other_config, "hw-offload-ct", true);
-    const char *value = smap_get(other_config, "hw-offload-ct-queue-size");
     bool was_enabled = ct_offload_enabled();
 
-    if (value) {
-        unsigned long long size;
-
-        if (str_to_ullong(value, 10, &size) && size > 0
-            && size <= UINT32_MAX) {
-            atomic_store_relaxed(&max_pending, size);
-        } else {
-            uint32_t cur;
-
-            atomic_read_relaxed(&max_pending, &cur);
-            VLOG_WARN_RL(&rl, "other_config:hw-offload-ct-queue-size: "
-                         "invalid value '%s', keeping %"PRIu32, value, cur);
-        }
-    } else {
-        atomic_store_relaxed(&max_pending, DEFAULT_MAX_PENDING);
-    }
-
-    atomic_store_relaxed(&cfg_enabled, enabled);
+    ct_offload_set_queue_size(smap_get(other_config,
+                                       "hw-offload-ct-queue-size"));
+    atomic_store_relaxed(&cfg_enabled,
+                         smap_get_bool(other_config, "hw-offload-ct", true));
     if (was_enabled != ct_offload_enabled()) {
         VLOG_INFO("Conntrack HW offload is %s",
                   ct_offload_enabled() ? "enabled" : "disabled");

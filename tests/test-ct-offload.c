@@ -1,0 +1,898 @@
+/*
+ * Copyright (c) 2026 The ct-offload authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* Unit tests of the conntrack offload core: conntrack runs real packets,
+ * two recording providers stand in for hardware, and each test compares
+ * the calls they received with the calls the design promises. */
+
+#include <config.h>
+#undef NDEBUG
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "conntrack.h"
+#include "ct-dpif.h"
+#include "ct-offload.h"
+#include "ct-offload-provider.h"
+#include "dp-packet.h"
+#include "flow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
+#include "ovs-thread.h"
+#include "ovstest.h"
+#include "packets.h"
+#include "smap.h"
+#include "svec.h"
+#include "timeval.h"
+#include "util.h"
+
+#define DP_NAME "test@dp0"
+
+/* A provider that records every call as "TAG:OP SPORT [...]". */
+struct rec {
+    struct ct_offload up;
+    const char *tag;
+
+    struct ovs_mutex mutex;
+    struct svec log OVS_GUARDED;
+    size_t max_batch OVS_GUARDED;
+
+    /* Knobs. */
+    bool refuse;                /* can_offload() says no. */
+    int add_error;              /* conn_add() returns it. */
+    int est_error;              /* conn_established() returns it. */
+    long long last_used;        /* conn_update() reports it. */
+    atomic_bool hold;           /* conn_add() waits while true. */
+};
+
+static struct rec *
+rec_cast(const struct ct_offload *inst)
+{
+    return CONTAINER_OF(inst, struct rec, up);
+}
+
+static void OVS_PRINTF_FORMAT(2, 3)
+rec_log(struct rec *rec, const char *format, ...)
+{
+    va_list args;
+    char *s;
+
+    va_start(args, format);
+    s = xvasprintf(format, args);
+    va_end(args);
+
+    ovs_mutex_lock(&rec->mutex);
+    svec_add_nocopy(&rec->log, xasprintf("%s:%s", rec->tag, s));
+    ovs_mutex_unlock(&rec->mutex);
+    free(s);
+}
+
+static unsigned int
+sport(const struct ct_offload_conn *conn)
+{
+    return ntohs(conn->tuple[CT_OFFLOAD_DIR_ORIG].src_port);
+}
+
+static int
+rec_create(const struct ct_offload_class *class,
+           struct dpif_offload *dpif_offload OVS_UNUSED,
+           struct ct_offload **instp)
+{
+    struct rec *rec = xzalloc(sizeof *rec);
+
+    rec->tag = class->type;
+    ovs_mutex_init(&rec->mutex);
+    ovs_mutex_lock(&rec->mutex);
+    svec_init(&rec->log);
+    ovs_mutex_unlock(&rec->mutex);
+    atomic_init(&rec->hold, false);
+    *instp = &rec->up;
+    return 0;
+}
+
+static void
+rec_destroy(struct ct_offload *inst)
+{
+    struct rec *rec = rec_cast(inst);
+
+    ovs_mutex_lock(&rec->mutex);
+    svec_destroy(&rec->log);
+    ovs_mutex_unlock(&rec->mutex);
+    ovs_mutex_destroy(&rec->mutex);
+    free(rec);
+}
+
+static bool
+rec_can_offload(const struct ct_offload *inst,
+                const struct ct_offload_conn *conn OVS_UNUSED)
+{
+    return !rec_cast(inst)->refuse;
+}
+
+static int
+rec_conn_add(struct ct_offload *inst, struct ct_offload_conn *conn)
+{
+    struct rec *rec = rec_cast(inst);
+    bool hold;
+
+    for (;;) {
+        atomic_read(&rec->hold, &hold);
+        if (!hold) {
+            break;
+        }
+        xnanosleep(1000 * 1000);
+    }
+    rec_log(rec, "add %u", sport(conn));
+    return rec->add_error;
+}
+
+static int
+rec_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
+                     struct netdev *netdev OVS_UNUSED)
+{
+    struct rec *rec = rec_cast(inst);
+
+    rec_log(rec, "est %u in_port=%"PRIu32",%"PRIu32, sport(conn),
+            odp_to_u32(conn->in_port[CT_OFFLOAD_DIR_ORIG]),
+            odp_to_u32(conn->in_port[CT_OFFLOAD_DIR_REPLY]));
+    return rec->est_error;
+}
+
+static void
+rec_conn_del(struct ct_offload *inst, struct ct_offload_conn *conn)
+{
+    rec_log(rec_cast(inst), "del %u", sport(conn));
+}
+
+static int
+rec_conn_update(struct ct_offload *inst, struct ct_offload_conn *conn,
+                struct ct_offload_hw_stats *stats)
+{
+    struct rec *rec = rec_cast(inst);
+
+    rec_log(rec, "update %u", sport(conn));
+    stats->packets = 1;
+    stats->bytes = 100;
+    stats->last_used = rec->last_used;
+    return 0;
+}
+
+static void
+rec_flush(struct ct_offload *inst)
+{
+    rec_log(rec_cast(inst), "flush");
+}
+
+/* Class "a" submits batches, to check that the core uses them. */
+static void
+rec_operate(struct ct_offload *inst, struct ct_offload_op *ops[], size_t n)
+{
+    struct rec *rec = rec_cast(inst);
+
+    ovs_mutex_lock(&rec->mutex);
+    rec->max_batch = MAX(rec->max_batch, n);
+    ovs_mutex_unlock(&rec->mutex);
+
+    for (size_t i = 0; i < n; i++) {
+        struct ct_offload_op *op = ops[i];
+
+        switch (op->type) {
+        case CT_OFFLOAD_OP_ADD:
+            op->error = rec_conn_add(inst, op->conn);
+            break;
+        case CT_OFFLOAD_OP_ESTABLISHED:
+            op->error = rec_conn_established(inst, op->conn, op->netdev);
+            break;
+        case CT_OFFLOAD_OP_DEL:
+            rec_conn_del(inst, op->conn);
+            break;
+        case CT_OFFLOAD_OP_UPDATE:
+            op->error = rec_conn_update(inst, op->conn, &op->stats);
+            break;
+        default:
+            OVS_NOT_REACHED();
+        }
+    }
+}
+
+static const struct ct_offload_class rec_a_class = {
+    .type = "a",
+    .priority = 20,
+    .create = rec_create,
+    .destroy = rec_destroy,
+    .can_offload = rec_can_offload,
+    .conn_add = rec_conn_add,
+    .conn_established = rec_conn_established,
+    .conn_del = rec_conn_del,
+    .conn_update = rec_conn_update,
+    .operate = rec_operate,
+    .flush = rec_flush,
+};
+
+static const struct ct_offload_class rec_b_class = {
+    .type = "b",
+    .priority = 10,
+    .create = rec_create,
+    .destroy = rec_destroy,
+    .can_offload = rec_can_offload,
+    .conn_add = rec_conn_add,
+    .conn_established = rec_conn_established,
+    .conn_del = rec_conn_del,
+    .conn_update = rec_conn_update,
+};
+
+/* The test's world: a conntrack bound to DP_NAME and its offload state. */
+struct world {
+    struct conntrack *ct;
+    struct ct_offload_dp *dp;
+    struct rec *a, *b;
+};
+
+static struct rec *
+add_instance(const struct ct_offload_class *class)
+{
+    struct ct_offload *inst;
+
+    ovs_assert(!ct_offload_create(class, NULL, DP_NAME, &inst));
+    return rec_cast(inst);
+}
+
+/* Creates conntrack and, in the order given by 'order' ("ab", "ba", "a",
+ * "" ...), the recording instances. */
+static void
+world_init(struct world *w, const char *order)
+{
+    memset(w, 0, sizeof *w);
+    ct_offload_set_enabled_for_testing(true);
+    w->ct = conntrack_init();
+    conntrack_set_tcp_seq_chk(w->ct, false);
+    conntrack_set_offload(w->ct, DP_NAME);
+    w->dp = ct_offload_dp_ref(DP_NAME);
+    for (const char *c = order; *c; c++) {
+        if (*c == 'a') {
+            w->a = add_instance(&rec_a_class);
+        } else {
+            w->b = add_instance(&rec_b_class);
+        }
+    }
+}
+
+static void
+world_wait(struct world *w)
+{
+    ct_offload_dp_wait(w->dp);
+}
+
+static void
+world_destroy(struct world *w)
+{
+    if (w->ct) {
+        conntrack_destroy(w->ct);
+    }
+    ct_offload_destroy(w->a ? &w->a->up : NULL);
+    ct_offload_destroy(w->b ? &w->b->up : NULL);
+    ct_offload_dp_unref(w->dp);
+    ct_offload_set_enabled_for_testing(false);
+}
+
+/* Returns the calls 'rec' received since the last call, one per line, and
+ * forgets them.  With 'sorted', in alphabetical order, for calls about
+ * different connections, whose order is not defined. */
+static char *
+take_log__(struct rec *rec, bool sorted)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    if (!rec) {
+        return ds_steal_cstr(&ds);
+    }
+    ovs_mutex_lock(&rec->mutex);
+    if (sorted) {
+        svec_sort(&rec->log);
+    }
+    for (size_t i = 0; i < rec->log.n; i++) {
+        ds_put_format(&ds, "%s\n", rec->log.names[i]);
+    }
+    svec_clear(&rec->log);
+    ovs_mutex_unlock(&rec->mutex);
+    return ds_steal_cstr(&ds);
+}
+
+static char *
+take_log(struct rec *rec)
+{
+    return take_log__(rec, false);
+}
+
+static void
+expect_log__(struct rec *rec, const char *expected, bool sorted,
+             const char *where)
+{
+    char *log = take_log__(rec, sorted);
+
+    if (strcmp(log, expected)) {
+        ovs_fatal(0, "%s: calls to \"%s\" were:\n%s\nexpected:\n%s", where,
+                  rec ? rec->tag : "?", log, expected);
+    }
+    free(log);
+}
+#define expect_log(REC, EXPECTED) \
+    expect_log__(REC, EXPECTED, false, OVS_SOURCE_LOCATOR)
+#define expect_log_sorted(REC, EXPECTED) \
+    expect_log__(REC, EXPECTED, true, OVS_SOURCE_LOCATOR)
+
+/* Packets.  Addresses: 10.0.0.1 is the client behind port 1, 10.0.0.2 the
+ * server behind port 2. */
+#define CLIENT 0x0a000001
+#define SERVER 0x0a000002
+
+static struct dp_packet *
+make_packet(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport_,
+            uint16_t dport, uint16_t tcp_flags, uint32_t in_port)
+{
+    struct dp_packet *pkt = dp_packet_new(0);
+    struct flow flow;
+
+    memset(&flow, 0, sizeof flow);
+    flow.dl_type = htons(ETH_TYPE_IP);
+    flow.dl_src = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 01);
+    flow.dl_dst = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 02);
+    flow.nw_src = htonl(src);
+    flow.nw_dst = htonl(dst);
+    flow.nw_proto = proto;
+    flow.nw_ttl = 64;
+    flow.tp_src = htons(sport_);
+    flow.tp_dst = htons(dport);
+    flow.tcp_flags = htons(tcp_flags);
+    flow_compose(pkt, &flow, NULL, 16, false);
+    pkt_metadata_init(&pkt->md, u32_to_odp(in_port));
+    return pkt;
+}
+
+struct run_args {
+    bool commit;
+    bool force;
+    uint16_t zone;
+    const struct nat_action_info_t *nat;
+};
+
+/* Sends 'pkt' through ct() and returns its ct_state.  Consumes 'pkt'
+ * unless 'keep'. */
+static uint32_t
+run_packet(struct world *w, struct dp_packet *pkt, struct run_args args,
+           bool keep)
+{
+    struct dp_packet_batch batch;
+    uint32_t state;
+
+    dp_packet_batch_init_packet(&batch, pkt);
+    conntrack_execute(w->ct, &batch, htons(ETH_TYPE_IP), args.force,
+                      args.commit, args.zone, NULL, NULL, NULL, args.nat,
+                      time_msec(), 0);
+    state = pkt->md.ct_state;
+    if (!keep) {
+        dp_packet_delete(pkt);
+    }
+    return state;
+}
+
+static const struct run_args COMMIT = { .commit = true };
+static const struct run_args NO_COMMIT = { .commit = false };
+
+/* A UDP exchange: one request from 'sport_' (committed), one reply. */
+static void
+udp_exchange(struct world *w, uint16_t sport_, uint16_t zone)
+{
+    struct run_args c = COMMIT, n = NO_COMMIT;
+
+    c.zone = n.zone = zone;
+    run_packet(w, make_packet(IPPROTO_UDP, CLIENT, SERVER, sport_, 53, 0, 1),
+               c, false);
+    run_packet(w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, sport_, 0, 2),
+               n, false);
+}
+
+/* A TCP handshake and one data segment each way. */
+static void
+tcp_open(struct world *w, uint16_t sport_)
+{
+    run_packet(w, make_packet(IPPROTO_TCP, CLIENT, SERVER, sport_, 80,
+                              TCP_SYN, 1), COMMIT, false);
+    run_packet(w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, sport_,
+                              TCP_SYN | TCP_ACK, 2), NO_COMMIT, false);
+    run_packet(w, make_packet(IPPROTO_TCP, CLIENT, SERVER, sport_, 80,
+                              TCP_ACK, 1), COMMIT, false);
+}
+
+static size_t
+count_conns(struct world *w)
+{
+    struct conntrack_dump dump;
+    struct ct_dpif_entry entry;
+    int tot_bkts;
+    size_t n = 0;
+
+    conntrack_dump_start(w->ct, &dump, NULL, &tot_bkts);
+    while (!conntrack_dump_next(&dump, &entry)) {
+        ct_dpif_entry_uninit(&entry);
+        n++;
+    }
+    conntrack_dump_done(&dump);
+    return n;
+}
+
+/* Tests. */
+
+/* The highest priority instance that accepts gets the connection, whatever
+ * the order in which instances were created. */
+static void
+test_priority(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    const char *orders[] = { "ab", "ba" };
+
+    for (size_t i = 0; i < ARRAY_SIZE(orders); i++) {
+        struct world w;
+
+        world_init(&w, orders[i]);
+        udp_exchange(&w, 1000, 0);
+        world_wait(&w);
+        expect_log(w.a, "a:add 1000\na:est 1000 in_port=1,2\n");
+        expect_log(w.b, "");
+        world_destroy(&w);
+    }
+}
+
+/* A refusal, an add failure and an offload failure each pass the
+ * connection on to the next instance. */
+static void
+test_fallthrough(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct world w;
+
+    world_init(&w, "ab");
+    w.a->refuse = true;
+    udp_exchange(&w, 1000, 0);
+    world_wait(&w);
+    expect_log(w.a, "");
+    expect_log(w.b, "b:add 1000\nb:est 1000 in_port=1,2\n");
+
+    w.a->refuse = false;
+    w.a->add_error = ENOSPC;
+    udp_exchange(&w, 1001, 0);
+    world_wait(&w);
+    expect_log(w.a, "a:add 1001\n");
+    expect_log(w.b, "b:add 1001\nb:est 1001 in_port=1,2\n");
+
+    w.a->add_error = 0;
+    w.a->est_error = EIO;
+    udp_exchange(&w, 1002, 0);
+    world_wait(&w);
+    expect_log(w.a, "a:add 1002\na:est 1002 in_port=1,2\na:del 1002\n");
+    expect_log(w.b, "b:add 1002\nb:est 1002 in_port=1,2\n");
+
+    /* Nobody takes it: software only, and no more calls for it. */
+    w.b->refuse = true;
+    udp_exchange(&w, 1003, 0);
+    world_wait(&w);
+    expect_log(w.a, "a:add 1003\na:est 1003 in_port=1,2\na:del 1003\n");
+    expect_log(w.b, "");
+    ovs_assert(count_conns(&w) == 4);
+    world_destroy(&w);
+}
+
+/* "established" comes once, on the first reply once both directions are
+ * established, with the reply port. */
+static void
+test_established(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct world w;
+
+    world_init(&w, "a");
+
+    /* UDP: the first reply, and only that one. */
+    udp_exchange(&w, 1000, 0);
+    run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 1000, 0, 2),
+               NO_COMMIT, false);
+    run_packet(&w, make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1),
+               COMMIT, false);
+    world_wait(&w);
+    expect_log(w.a, "a:add 1000\na:est 1000 in_port=1,2\n");
+
+    /* TCP: not on the SYN-ACK, nor on the third packet of the handshake
+     * (original direction), but on the next reply. */
+    tcp_open(&w, 2000);
+    world_wait(&w);
+    expect_log(w.a, "a:add 2000\n");
+    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
+                               TCP_ACK, 3), NO_COMMIT, false);
+    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
+                               TCP_ACK, 2), NO_COMMIT, false);
+    world_wait(&w);
+    expect_log(w.a, "a:est 2000 in_port=1,3\n");
+
+    /* A connection that is not committed is never offered. */
+    run_packet(&w, make_packet(IPPROTO_UDP, CLIENT, SERVER, 3000, 53, 0, 1),
+               NO_COMMIT, false);
+    world_wait(&w);
+    expect_log(w.a, "");
+    world_destroy(&w);
+}
+
+/* Every way a connection ends removes it from the instance that holds it,
+ * exactly once. */
+static void
+test_del_paths(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_dpif_tuple tuple;
+    uint16_t zone;
+    struct world w;
+
+    world_init(&w, "a");
+
+    /* Flush of a zone: only that zone. */
+    udp_exchange(&w, 1000, 1);
+    udp_exchange(&w, 1001, 2);
+    world_wait(&w);
+    take_log(w.a);
+    zone = 1;
+    conntrack_flush(w.ct, &zone);
+    world_wait(&w);
+    expect_log(w.a, "a:del 1000\n");
+
+    /* Flush of a tuple. */
+    udp_exchange(&w, 1002, 2);
+    world_wait(&w);
+    take_log(w.a);
+    memset(&tuple, 0, sizeof tuple);
+    tuple.l3_type = AF_INET;
+    tuple.ip_proto = IPPROTO_UDP;
+    tuple.src.ip = htonl(CLIENT);
+    tuple.dst.ip = htonl(SERVER);
+    tuple.src_port = htons(1002);
+    tuple.dst_port = htons(53);
+    ovs_assert(!conntrack_flush_tuple(w.ct, &tuple, 2));
+    world_wait(&w);
+    expect_log(w.a, "a:del 1002\n");
+
+    /* Flush of everything. */
+    conntrack_flush(w.ct, NULL);
+    world_wait(&w);
+    expect_log(w.a, "a:del 1001\n");
+    ovs_assert(count_conns(&w) == 0);
+
+    /* TCP FIN seen in software: the connection leaves hardware but stays
+     * in conntrack; the later flush does not delete it twice. */
+    tcp_open(&w, 2000);
+    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
+                               TCP_ACK, 2), NO_COMMIT, false);
+    world_wait(&w);
+    take_log(w.a);
+    run_packet(&w, make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80,
+                               TCP_FIN | TCP_ACK, 1), COMMIT, false);
+    world_wait(&w);
+    expect_log(w.a, "a:del 2000\n");
+    ovs_assert(count_conns(&w) == 1);
+    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
+                               TCP_ACK, 2), NO_COMMIT, false);
+    conntrack_flush(w.ct, NULL);
+    world_wait(&w);
+    expect_log(w.a, "");
+
+    /* A forced commit in the reply direction replaces the connection: the
+     * old one leaves hardware at once, not when the sweeper removes it. */
+    udp_exchange(&w, 3000, 0);
+    world_wait(&w);
+    take_log(w.a);
+    struct run_args force = { .commit = true, .force = true };
+    run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 3000, 0, 2),
+               force, false);
+    world_wait(&w);
+    /* The forced commit also created the new connection, from port 53. */
+    expect_log_sorted(w.a, "a:add 53\na:del 3000\n");
+
+    /* Datapath destruction. */
+    udp_exchange(&w, 4000, 0);
+    world_wait(&w);
+    take_log(w.a);
+    conntrack_destroy(w.ct);
+    w.ct = NULL;
+    world_wait(&w);
+    char *log = take_log(w.a);
+    ovs_assert(strstr(log, "a:del 4000\n") && strstr(log, "a:del 53\n"));
+    free(log);
+    world_destroy(&w);
+}
+
+/* Hardware last-used times are asked for in batches, only of connections
+ * hardware carries. */
+static void
+test_update(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload_conn *conns[3];
+    long long last_used[3];
+    struct world w;
+
+    world_init(&w, "a");
+    w.a->last_used = 12345;
+
+    /* Two offloaded connections and one that is only committed. */
+    struct dp_packet *pkts[3];
+    for (int i = 0; i < 3; i++) {
+        pkts[i] = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000 + i, 53, 0,
+                              1);
+        run_packet(&w, pkts[i], COMMIT, true);
+        conns[i] = NULL;
+    }
+    run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 1000, 0, 2),
+               NO_COMMIT, false);
+    run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 1001, 0, 2),
+               NO_COMMIT, false);
+    world_wait(&w);
+    take_log(w.a);
+
+    /* The offload state of each connection, through conntrack's cached
+     * connection in the packets' metadata. */
+    for (int i = 0; i < 3; i++) {
+        ovs_assert(pkts[i]->md.conn);
+        conns[i] = conntrack_conn_offload(pkts[i]->md.conn);
+        ovs_assert(conns[i]);
+        dp_packet_delete(pkts[i]);
+    }
+    ovs_assert(ct_offload_conn_in_hw(conns[0]));
+    ovs_assert(ct_offload_conn_in_hw(conns[1]));
+    ovs_assert(!ct_offload_conn_in_hw(conns[2]));
+
+    ovs_mutex_lock(&w.a->mutex);
+    w.a->max_batch = 0;
+    ovs_mutex_unlock(&w.a->mutex);
+    ct_offload_conns_update(conns, 3, last_used);
+    ovs_assert(last_used[0] == 12345);
+    ovs_assert(last_used[1] == 12345);
+    ovs_assert(last_used[2] == 0);
+    expect_log(w.a, "a:update 1000\na:update 1001\n");
+    ovs_mutex_lock(&w.a->mutex);
+    ovs_assert(w.a->max_batch == 2);
+    ovs_mutex_unlock(&w.a->mutex);
+
+    /* Dumps read the hardware counters. */
+    struct ct_offload_hw_stats stats;
+    const char *type;
+    ovs_assert(ct_offload_conn_get_stats(conns[0], &stats, &type));
+    ovs_assert(stats.packets == 1 && stats.bytes == 100);
+    ovs_assert(!strcmp(type, "a"));
+    ovs_assert(!ct_offload_conn_get_stats(conns[2], &stats, &type));
+    world_destroy(&w);
+}
+
+/* Events queued together reach the provider together. */
+static void
+test_batch(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct dp_packet_batch batch;
+    struct world w;
+
+    world_init(&w, "a");
+    atomic_store(&w.a->hold, true);
+    /* The first connection blocks the offload thread in conn_add(), the
+     * next 20 queue up behind it. */
+    udp_exchange(&w, 999, 0);
+    dp_packet_batch_init(&batch);
+    for (int i = 0; i < 20; i++) {
+        dp_packet_batch_add(&batch, make_packet(IPPROTO_UDP, CLIENT, SERVER,
+                                                1000 + i, 53, 0, 1));
+    }
+    conntrack_execute(w.ct, &batch, htons(ETH_TYPE_IP), false, true, 0,
+                      NULL, NULL, NULL, NULL, time_msec(), 0);
+    dp_packet_delete_batch(&batch, true);
+    atomic_store(&w.a->hold, false);
+    world_wait(&w);
+
+    ovs_mutex_lock(&w.a->mutex);
+    ovs_assert(w.a->max_batch >= 20);
+    ovs_assert(w.a->log.n == 22);       /* 21 adds, 1 established. */
+    ovs_mutex_unlock(&w.a->mutex);
+    world_destroy(&w);
+}
+
+/* Destroying an instance removes everything it holds; the connections go
+ * on in software and their later removal does not reach the provider. */
+static void
+test_destroy(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct world w;
+
+    world_init(&w, "ab");
+    w.a->refuse = true;
+    udp_exchange(&w, 1000, 0);
+    udp_exchange(&w, 1001, 0);
+    world_wait(&w);
+    take_log(w.b);
+
+    /* "b" has a flush-less class: one conn_del() per connection. */
+    struct rec *b = w.b;
+    ct_offload_destroy(&b->up);
+    w.b = NULL;
+    /* 'b' is freed after an RCU grace period; its log is gone with it, so
+     * the check is that the connections are still tracked and work. */
+    ovs_assert(count_conns(&w) == 2);
+    ovs_assert(run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53,
+                                          1000, 0, 2), NO_COMMIT, false)
+               & CS_ESTABLISHED);
+
+    /* "a" has flush(): it is used instead of per-connection deletes. */
+    w.a->refuse = false;
+    udp_exchange(&w, 1002, 0);
+    world_wait(&w);
+    take_log(w.a);
+    ct_offload_flush(&w.a->up);
+    expect_log(w.a, "a:flush\n");
+    conntrack_flush(w.ct, NULL);
+    world_wait(&w);
+    expect_log(w.a, "");
+    world_destroy(&w);
+}
+
+/* Port removal: the connections using it leave hardware. */
+static void
+test_port_del(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct world w;
+
+    world_init(&w, "b");
+    udp_exchange(&w, 1000, 0);
+    run_packet(&w, make_packet(IPPROTO_UDP, CLIENT, SERVER, 1001, 53, 0, 3),
+               COMMIT, false);
+    run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 1001, 0, 4),
+               NO_COMMIT, false);
+    world_wait(&w);
+    take_log(w.b);
+    ct_offload_port_del(&w.b->up, u32_to_odp(2));
+    expect_log(w.b, "b:del 1000\n");
+    ovs_assert(count_conns(&w) == 2);
+    world_destroy(&w);
+}
+
+/* Inactive offload: no calls at all. */
+static void
+test_disabled(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct world w;
+
+    world_init(&w, "a");
+    ct_offload_set_enabled_for_testing(false);
+    udp_exchange(&w, 1000, 0);
+    tcp_open(&w, 2000);
+    conntrack_flush(w.ct, NULL);
+    world_wait(&w);
+    expect_log(w.a, "");
+    world_destroy(&w);
+
+    /* Enabled, but the datapath has no instance. */
+    world_init(&w, "");
+    udp_exchange(&w, 1000, 0);
+    world_wait(&w);
+    world_destroy(&w);
+}
+
+/* A full queue drops what would create hardware state; the connection
+ * stays in software. */
+static void
+test_queue_full(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct smap cfg = SMAP_INITIALIZER(&cfg);
+    struct world w;
+
+    world_init(&w, "a");
+    smap_add(&cfg, "hw-offload-ct-queue-size", "2");
+    ct_offload_set_global_cfg(&cfg);
+
+    atomic_store(&w.a->hold, true);
+    for (int i = 0; i < 10; i++) {
+        run_packet(&w, make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000 + i, 53,
+                                   0, 1), COMMIT, false);
+    }
+    atomic_store(&w.a->hold, false);
+    world_wait(&w);
+    ovs_mutex_lock(&w.a->mutex);
+    /* At most the one being processed plus two queued. */
+    ovs_assert(w.a->log.n >= 1 && w.a->log.n <= 3);
+    ovs_mutex_unlock(&w.a->mutex);
+    ovs_assert(count_conns(&w) == 10);
+
+    /* Invalid values are refused and the previous one kept. */
+    smap_replace(&cfg, "hw-offload-ct-queue-size", "0");
+    ct_offload_set_global_cfg(&cfg);
+    smap_clear(&cfg);
+    ct_offload_set_global_cfg(&cfg);
+    smap_destroy(&cfg);
+    world_destroy(&w);
+}
+
+/* A packet that hardware resolved completes without a lookup, with the
+ * same conntrack state software gives it, and with NAT applied. */
+static void
+test_hw_path(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct dp_packet *pkt;
+    struct world w;
+
+    world_init(&w, "a");
+    pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1);
+    run_packet(&w, pkt, COMMIT, true);
+    struct ct_offload_conn *conn = conntrack_conn_offload(pkt->md.conn);
+    dp_packet_delete(pkt);
+    run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 1000, 0, 2),
+               NO_COMMIT, false);
+    world_wait(&w);
+    ovs_assert(ct_offload_conn_in_hw(conn));
+
+    /* Reply direction. */
+    pkt = make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 1000, 0, 2);
+    ovs_assert(ct_offload_packet_set_conn(pkt, conn, CT_OFFLOAD_DIR_REPLY));
+    uint32_t state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED | CS_REPLY_DIR));
+
+    /* Original direction. */
+    pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1);
+    ovs_assert(ct_offload_packet_set_conn(pkt, conn, CT_OFFLOAD_DIR_ORIG));
+    state = run_packet(&w, pkt, COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED));
+
+    /* Another zone: the normal path decides (a new connection). */
+    pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1);
+    ovs_assert(ct_offload_packet_set_conn(pkt, conn, CT_OFFLOAD_DIR_ORIG));
+    struct run_args zone5 = { .commit = true, .zone = 5 };
+    state = run_packet(&w, pkt, zone5, false);
+    ovs_assert(state == (CS_TRACKED | CS_NEW));
+
+    /* Once the connection is gone, hardware cannot resolve to it. */
+    conntrack_flush(w.ct, NULL);
+    pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1);
+    ovs_assert(!ct_offload_packet_set_conn(pkt, conn, CT_OFFLOAD_DIR_ORIG));
+    dp_packet_delete(pkt);
+    world_destroy(&w);
+}
+
+static const struct ovs_cmdl_command commands[] = {
+    {"priority", NULL, 0, 0, test_priority, OVS_RO},
+    {"fallthrough", NULL, 0, 0, test_fallthrough, OVS_RO},
+    {"established", NULL, 0, 0, test_established, OVS_RO},
+    {"del-paths", NULL, 0, 0, test_del_paths, OVS_RO},
+    {"update", NULL, 0, 0, test_update, OVS_RO},
+    {"batch", NULL, 0, 0, test_batch, OVS_RO},
+    {"destroy", NULL, 0, 0, test_destroy, OVS_RO},
+    {"port-del", NULL, 0, 0, test_port_del, OVS_RO},
+    {"disabled", NULL, 0, 0, test_disabled, OVS_RO},
+    {"queue-full", NULL, 0, 0, test_queue_full, OVS_RO},
+    {"hw-path", NULL, 0, 0, test_hw_path, OVS_RO},
+    {NULL, NULL, 0, 0, NULL, OVS_RO},
+};
+
+static void
+test_ct_offload_main(int argc, char *argv[])
+{
+    struct ovs_cmdl_context ctx = {
+        .argc = argc - 1,
+        .argv = argv + 1,
+    };
+
+    set_program_name(argv[0]);
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
+    ovs_cmdl_run_command(&ctx, commands);
+}
+
+OVSTEST_REGISTER("test-ct-offload", test_ct_offload_main);
