@@ -97,14 +97,6 @@ struct ct_offload {
     struct ct_offload_instance_private *priv;
 };
 
-/* Hardware counters of one offloaded connection, both directions. */
-struct ct_offload_hw_stats {
-    uint64_t packets;
-    uint64_t bytes;
-    long long last_used;        /* time_msec() of the last packet seen by
-                                 * hardware, 0 if none or unknown. */
-};
-
 /* One operation of a batch (see 'operate' below). */
 enum ct_offload_op_type {
     CT_OFFLOAD_OP_ADD,          /* conn_add(). */

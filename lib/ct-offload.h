@@ -50,7 +50,6 @@ struct ct_offload;
 struct ct_offload_class;
 struct ct_offload_conn;
 struct ct_offload_dp;
-struct ct_offload_hw_stats;
 struct dp_packet;
 struct dpif_offload;
 struct smap;
@@ -62,6 +61,14 @@ enum ct_offload_dir {
     CT_OFFLOAD_DIR_ORIG,
     CT_OFFLOAD_DIR_REPLY,
     CT_OFFLOAD_N_DIRS
+};
+
+/* Hardware counters of one offloaded connection, both directions. */
+struct ct_offload_hw_stats {
+    uint64_t packets;
+    uint64_t bytes;
+    long long last_used;        /* time_msec() of the last packet seen by
+                                 * hardware, 0 if none or unknown. */
 };
 
 /* Classes and global configuration. */

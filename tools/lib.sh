@@ -51,6 +51,14 @@ overlay_files() {
                       -- $overlay_dirs | sort -u)
 }
 
+# Upstream files edited in build/ovs and not committed there.  New files
+# are left out: their copies at the top of the repository are the ones that
+# count, and the build tree gets them from there.
+tree_edits() {
+    git -C "$tree" status --porcelain --untracked-files=no |
+        sed 's/^...//' | grep -vxF -f <(overlay_files) || true
+}
+
 tree_is_dirty() {
-    [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]
+    [ -n "$(tree_edits)" ]
 }

@@ -19,7 +19,8 @@
 #   of the series entry named by PATCH=NNNN-name.patch, or else the last one.
 # - Every commit after upstream-4.0.0 becomes patches/<entry> again (its
 #   changes to upstream files); commits beyond the series become new entries.
-# - New files (the overlay) are copied back to the top of the repository.
+# - New files created in build/ovs are copied to the top of the repository
+#   (existing ones are edited there, not in build/ovs).
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -43,7 +44,8 @@ if tree_is_dirty; then
     fi
     [ -n "$target" ] || die "no patch to fold the edits into: commit them" \
                             "in build/ovs first (git commit)"
-    git commit -q -a --fixup="$target"
+    tree_edits | xargs git add --
+    git commit -q --fixup="$target"
     GIT_SEQUENCE_EDITOR=: git rebase -q -i --autosquash "$upstream_tag" \
         || die "rebase failed: resolve it in build/ovs, then run again"
     mapfile -t commits < <(git rev-list --reverse "$upstream_tag..HEAD")
@@ -78,16 +80,13 @@ for i in "${!commits[@]}"; do
     done
     git format-patch -1 --stdout --zero-commit --no-signature "$c" \
         -- . "${excludes[@]}" > "$top/patches/$patch"
+    # New files are edited at the top of the repository, which holds the
+    # copy that counts; only one that was created in build/ovs is copied.
     for f in $files; do
-        mkdir -p "$top/$(dirname "$f")"
-        # The final version: later commits' edits of a new file are folded
-        # into the entry that adds it.
-        git show "HEAD:$f" > "$top/$f.tmp"
-        if cmp -s "$top/$f.tmp" "$top/$f"; then
-            rm "$top/$f.tmp"
-        else
-            mv "$top/$f.tmp" "$top/$f"
-            note "updated $f"
+        if [ ! -e "$top/$f" ]; then
+            mkdir -p "$top/$(dirname "$f")"
+            git show "HEAD:$f" > "$top/$f"
+            note "added $f"
         fi
     done
     {
