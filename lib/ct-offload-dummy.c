@@ -354,7 +354,7 @@ dummy_get_debug(const struct ct_offload *inst, struct ds *ds,
     atomic_read_relaxed(&dummy->n_injected, &injected);
     atomic_read_relaxed(&dummy->n_conflicts, &conflicts);
     if (ds) {
-        ds_put_format(ds, "    table: %"PRIuSIZE"/%"PRIu32" connections, "
+        ds_put_format(ds, "table: %"PRIuSIZE"/%"PRIu32" connections, "
                       "full %"PRIu64", injected failures %"PRIu64
                       ", conflicts %"PRIu64"\n", dummy->n_flows, capacity,
                       full, injected, conflicts);

@@ -29,14 +29,18 @@
  *
  * Threads.  Conntrack never calls a provider.  The PMD threads only queue
  * events; one offload thread per datapath ("ct_offload") dequeues them in
- * batches and makes every add, established and delete call.  The conntrack
- * clean thread calls conn_update() to learn hardware last-used times, and
- * the main thread calls flush(), destroy() and the show callbacks.  All
+ * batches and makes the add, established and delete calls.  The conntrack
+ * clean thread calls conn_update() to learn hardware last-used times.  The
+ * main thread calls conn_update() for dumps, get_debug() for show commands,
+ * and flush() or conn_del() when a port is removed or offload is turned off
+ * or flushed.  Whichever thread closes the owning dpif-offload instance
+ * (the main thread, or the RCU thread that runs deferred closes) calls
+ * flush() or conn_del(), then, after an RCU grace period, destroy().  All
  * calls into one instance are serialized by the instance's mutex, which the
  * core takes around them, so a provider needs no locking of its own except
- * for state that its packet path (e.g. mark recovery on a PMD thread) reads;
- * a provider must not call back into the core with the mutex held, except
- * through the functions documented as safe for that.
+ * for state that its packet path (e.g. mark recovery on a PMD thread) reads.
+ * A provider must not call back into the core from a callback, except
+ * through ct_offload_get_netdev().
  *
  * Lifetime of a connection as the provider sees it:
  *
@@ -163,7 +167,8 @@ struct ct_offload_class {
 
     /* Removes the connection from hardware and frees 'provider_data'.
      * The connection continues in software or is being freed.  Must not
-     * fail.  Offload thread. */
+     * fail.  Offload thread, or main thread (port removal, and flushes of a
+     * provider without flush()). */
     void (*conn_del)(struct ct_offload *, struct ct_offload_conn *);
 
     /* Reads the hardware counters of an established connection into

@@ -146,7 +146,7 @@ struct ct_offload_instance_private {
     uint64_t n_refused OVS_GUARDED;
     uint64_t n_failed OVS_GUARDED;
     uint64_t n_updates OVS_GUARDED;
-    uint64_t n_kept_alive OVS_GUARDED;
+    atomic_uint64_t n_kept_alive;   /* Reported by conntrack. */
 };
 
 /* Guards the registry of classes and datapaths and the instance arrays.
@@ -268,17 +268,24 @@ ct_offload_update_all_active(void)
     }
 }
 
-/* Flushes every instance: conntrack offload was turned off. */
-static void
-ct_offload_flush_all(void)
+/* Flushes every instance of the datapath named 'dp_name', or of all
+ * datapaths if it is NULL.  Returns false if there is no such datapath. */
+static bool
+ct_offload_flush_dps(const char *dp_name)
 {
     struct ct_offload **insts = NULL;
     size_t n = 0, allocated = 0;
     struct ct_offload_dp *dp;
+    bool found = false;
 
     ovs_mutex_lock(&ct_offload_mutex);
     HMAP_FOR_EACH (dp, node, &dps) {
         struct instance_array *array;
+
+        if (dp_name && strcmp(dp_name, dp->name)) {
+            continue;
+        }
+        found = true;
 
         array = ovsrcu_get_protected(struct instance_array *, &dp->instances);
         for (size_t i = 0; array && i < array->n; i++) {
@@ -288,11 +295,17 @@ ct_offload_flush_all(void)
             insts[n++] = array->insts[i];
         }
     }
+    ovs_mutex_unlock(&ct_offload_mutex);
+
+    /* Outside the registry mutex: flushing is provider work.  Instances are
+     * freed after an RCU grace period, and this thread does not quiesce
+     * here, so the pointers stay valid; one being destroyed meanwhile is
+     * skipped by ct_offload_flush(). */
     for (size_t i = 0; i < n; i++) {
         ct_offload_flush(insts[i]);
     }
-    ovs_mutex_unlock(&ct_offload_mutex);
     free(insts);
+    return found;
 }
 
 /* Applies other_config:hw-offload-ct-queue-size 'value' (NULL for the
@@ -330,20 +343,24 @@ ct_offload_set_queue_size(const char *value)
 void
 ct_offload_set_global_cfg(const struct smap *other_config)
 {
-    bool was_enabled = ct_offload_enabled();
+    /* Compared with what was last applied, not with the state before this
+     * call: other_config:hw-offload may have just been switched on by the
+     * caller. */
+    static bool applied = false;
 
     ct_offload_set_queue_size(smap_get(other_config,
                                        "hw-offload-ct-queue-size"));
     atomic_store_relaxed(&cfg_enabled,
                          smap_get_bool(other_config, "hw-offload-ct", true));
-    if (was_enabled != ct_offload_enabled()) {
+    if (applied != ct_offload_enabled()) {
+        applied = ct_offload_enabled();
         VLOG_INFO("Conntrack HW offload is %s",
-                  ct_offload_enabled() ? "enabled" : "disabled");
+                  applied ? "enabled" : "disabled");
         ovs_mutex_lock(&ct_offload_mutex);
         ct_offload_update_all_active();
         ovs_mutex_unlock(&ct_offload_mutex);
-        if (!ct_offload_enabled()) {
-            ct_offload_flush_all();
+        if (!applied) {
+            ct_offload_flush_dps(NULL);
         }
     }
 }
@@ -993,8 +1010,10 @@ ct_offload_process(struct ct_offload_dp *dp, struct mpsc_queue_node **nodes,
     struct ocon *by_event[N_EVENTS][BATCH_SIZE];
     size_t n_by_event[N_EVENTS] = { 0 };
     struct ocon *all[BATCH_SIZE];
+    bool active;
 
     array = ovsrcu_get(struct instance_array *, &dp->instances);
+    atomic_read_relaxed(&dp->active, &active);
 
     for (size_t i = 0; i < n; i++) {
         struct ocon_event_node *ev;
@@ -1005,9 +1024,14 @@ ct_offload_process(struct ct_offload_dp *dp, struct mpsc_queue_node **nodes,
                             (char *) ev - offsetof(struct ocon, ev)
                             - ev->event * sizeof *ev);
         all[i] = ocon;
-        /* A connection removed before its earlier events ran needs none of
-         * them. */
-        if (ev->event == EV_DEL || !(ocon_flags(ocon) & OCON_DELETED)) {
+        if (!active && (ev->event == EV_ADD || ev->event == EV_ESTABLISHED)) {
+            /* Queued before offload was turned off (and the instances
+             * flushed): nothing may reach hardware any more. */
+            ocon_set_flag(ocon, OCON_DONE);
+        } else if (ev->event == EV_DEL
+                   || !(ocon_flags(ocon) & OCON_DELETED)) {
+            /* A connection removed before its earlier events ran needs
+             * none of them. */
             by_event[ev->event][n_by_event[ev->event]++] = ocon;
         }
     }
@@ -1131,6 +1155,7 @@ ct_offload_create(const struct ct_offload_class *class,
     inst->priority = class->priority;
     inst->priv = p = xzalloc(sizeof *p);
     ovs_mutex_init(&p->mutex);
+    atomic_init(&p->n_kept_alive, 0);
     ovs_mutex_lock(&inst->priv->mutex);
     ovs_list_init(&p->conns);
     ovs_mutex_unlock(&inst->priv->mutex);
@@ -1180,8 +1205,12 @@ ct_offload_remove_conns(struct ct_offload *inst,
 void
 ct_offload_flush(struct ct_offload *inst)
 {
+    size_t n = 0;
+
     ovs_mutex_lock(&inst->priv->mutex);
-    size_t n = ct_offload_remove_conns(inst, NULL, ODPP_NONE);
+    if (!inst->priv->dead) {
+        n = ct_offload_remove_conns(inst, NULL, ODPP_NONE);
+    }
     ovs_mutex_unlock(&inst->priv->mutex);
     if (n) {
         VLOG_INFO("%s: flushed %"PRIuSIZE" connections", inst->name, n);
@@ -1301,12 +1330,24 @@ ct_offload_conns_update(struct ct_offload_conn *conns[], size_t n,
         ct_offload_run_ops(inst, op_ptrs, n_ops);
         for (size_t j = 0; j < n_ops; j++) {
             p->n_updates++;
-            if (!ops[j].error && ops[j].stats.last_used) {
+            if (!ops[j].error) {
                 last_used[idx[j]] = ops[j].stats.last_used;
-                p->n_kept_alive++;
             }
         }
         ovs_mutex_unlock(&inst->priv->mutex);
+    }
+}
+
+void
+ct_offload_conn_kept_alive(const struct ct_offload_conn *conn)
+{
+    struct ct_offload *inst;
+
+    inst = ovsrcu_get(struct ct_offload *, &ocon_cast(conn)->holder);
+    if (inst) {
+        uint64_t orig;
+
+        atomic_add_relaxed(&inst_priv(inst)->n_kept_alive, 1, &orig);
     }
 }
 
@@ -1349,26 +1390,99 @@ ct_offload_conn_get_stats(const struct ct_offload_conn *conn,
 
 /* Show. */
 
+/* Appends the state of 'inst' to 'ds', each line indented by 'indent'
+ * spaces, or as members of 'json'. */
 static void
-ct_offload_format_instance(struct ds *ds, const struct ct_offload *inst)
+ct_offload_format_instance(const struct ct_offload *inst, int indent,
+                           struct ds *ds, struct json *json)
 {
     struct ct_offload_instance_private *p = inst_priv(inst);
+    struct ds debug = DS_EMPTY_INITIALIZER;
+    uint64_t kept_alive;
 
+    atomic_read_relaxed(&p->n_kept_alive, &kept_alive);
     ovs_mutex_lock(&inst->priv->mutex);
-    ds_put_format(ds, "  %s: priority %d\n", inst->name, inst->priority);
-    ds_put_format(ds, "    connections: %"PRIuSIZE" held, %"PRIuSIZE
-                  " in hardware\n", p->n_conns, p->n_in_hw);
-    ds_put_format(ds, "    added: %"PRIu64", offloaded: %"PRIu64
-                  ", deleted: %"PRIu64"\n",
-                  p->n_added, p->n_offloaded, p->n_deleted);
-    ds_put_format(ds, "    refused: %"PRIu64", failed: %"PRIu64"\n",
-                  p->n_refused, p->n_failed);
-    ds_put_format(ds, "    updates: %"PRIu64", kept alive: %"PRIu64"\n",
-                  p->n_updates, p->n_kept_alive);
-    if (inst->class->get_debug) {
-        inst->class->get_debug(inst, ds, NULL);
+    if (json) {
+        static const char *names[] = {
+            "held", "in_hardware", "added", "offloaded", "deleted",
+            "refused", "failed", "updates", "kept_alive",
+        };
+        const uint64_t values[] = {
+            p->n_conns, p->n_in_hw, p->n_added, p->n_offloaded,
+            p->n_deleted, p->n_refused, p->n_failed, p->n_updates,
+            kept_alive,
+        };
+
+        json_object_put_string(json, "instance", inst->name);
+        json_object_put(json, "priority",
+                        json_integer_create(inst->priority));
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+            json_object_put(json, names[i], json_integer_create(values[i]));
+        }
+        if (inst->class->get_debug) {
+            inst->class->get_debug(inst, NULL, json);
+        }
+    } else {
+        ds_put_format(ds, "%*s%s: priority %d\n", indent, "", inst->name,
+                      inst->priority);
+        ds_put_format(ds, "%*s  connections: %"PRIuSIZE" held, %"PRIuSIZE
+                      " in hardware\n", indent, "", p->n_conns, p->n_in_hw);
+        ds_put_format(ds, "%*s  added: %"PRIu64", offloaded: %"PRIu64
+                      ", deleted: %"PRIu64"\n", indent, "",
+                      p->n_added, p->n_offloaded, p->n_deleted);
+        ds_put_format(ds, "%*s  refused: %"PRIu64", failed: %"PRIu64"\n",
+                      indent, "", p->n_refused, p->n_failed);
+        ds_put_format(ds, "%*s  updates: %"PRIu64", kept alive: %"PRIu64
+                      "\n", indent, "", p->n_updates, kept_alive);
+        if (inst->class->get_debug) {
+            inst->class->get_debug(inst, &debug, NULL);
+        }
     }
     ovs_mutex_unlock(&inst->priv->mutex);
+
+    /* Provider lines come without indentation. */
+    char *save_ptr = NULL;
+    for (char *line = strtok_r(ds_cstr(&debug), "\n", &save_ptr); line;
+         line = strtok_r(NULL, "\n", &save_ptr)) {
+        ds_put_format(ds, "%*s  %s\n", indent, "", line);
+    }
+    ds_destroy(&debug);
+}
+
+void
+ct_offload_format_owner(const struct dpif_offload *owner, struct ds *ds,
+                        struct json *json)
+{
+    struct ct_offload_dp *dp;
+
+    if (!ct_offload_enabled()) {
+        return;
+    }
+
+    ovs_mutex_lock(&ct_offload_mutex);
+    HMAP_FOR_EACH (dp, node, &dps) {
+        struct instance_array *array;
+
+        array = ovsrcu_get_protected(struct instance_array *,
+                                     &dp->instances);
+        for (size_t i = 0; array && i < array->n; i++) {
+            const struct ct_offload *inst = array->insts[i];
+
+            if (inst->dpif_offload != owner) {
+                continue;
+            }
+            if (json) {
+                struct json *ct = json_object_create();
+
+                ct_offload_format_instance(inst, 0, NULL, ct);
+                json_object_put(json, "conntrack", ct);
+            } else {
+                ds_put_cstr(ds, "    conntrack:\n");
+                ct_offload_format_instance(inst, 6, ds, NULL);
+            }
+        }
+    }
+    ovs_mutex_unlock(&ct_offload_mutex);
 }
 
 static void
@@ -1408,7 +1522,7 @@ ct_offload_unixctl_show(struct unixctl_conn *conn, int argc,
         array = ovsrcu_get_protected(struct instance_array *,
                                      &dp->instances);
         for (size_t i = 0; array && i < array->n; i++) {
-            ct_offload_format_instance(&ds, array->insts[i]);
+            ct_offload_format_instance(array->insts[i], 2, &ds, NULL);
         }
     }
     ovs_mutex_unlock(&ct_offload_mutex);
@@ -1421,24 +1535,7 @@ static void
 ct_offload_unixctl_flush(struct unixctl_conn *conn, int argc,
                          const char *argv[], void *aux OVS_UNUSED)
 {
-    struct ct_offload_dp *dp;
-    bool found = false;
-
-    ovs_mutex_lock(&ct_offload_mutex);
-    HMAP_FOR_EACH (dp, node, &dps) {
-        struct instance_array *array;
-
-        if (argc > 1 && strcmp(argv[1], dp->name)) {
-            continue;
-        }
-        found = true;
-        array = ovsrcu_get_protected(struct instance_array *,
-                                     &dp->instances);
-        for (size_t i = 0; array && i < array->n; i++) {
-            ct_offload_flush(array->insts[i]);
-        }
-    }
-    ovs_mutex_unlock(&ct_offload_mutex);
+    bool found = ct_offload_flush_dps(argc > 1 ? argv[1] : NULL);
 
     if (argc > 1 && !found) {
         unixctl_command_reply_error(conn, "no such datapath");

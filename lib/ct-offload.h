@@ -52,6 +52,8 @@ struct ct_offload_conn;
 struct ct_offload_dp;
 struct dp_packet;
 struct dpif_offload;
+struct ds;
+struct json;
 struct smap;
 
 /* The most connections ct_offload_conns_update() takes at once. */
@@ -86,6 +88,12 @@ void ct_offload_destroy(struct ct_offload *);
 void ct_offload_port_del(struct ct_offload *, odp_port_t);
 void ct_offload_flush(struct ct_offload *);
 
+/* For dpif/offload/show: the conntrack offload state of the instance that
+ * 'owner' created, as text lines or JSON members.  Nothing while conntrack
+ * offload is disabled. */
+void ct_offload_format_owner(const struct dpif_offload *owner,
+                             struct ds *, struct json *);
+
 /* Datapath side: one per conntrack instance. */
 struct ct_offload_dp *ct_offload_dp_ref(const char *dp_name);
 void ct_offload_dp_unref(struct ct_offload_dp *);
@@ -112,6 +120,9 @@ bool ct_offload_conn_was_in_hw(const struct ct_offload_conn *);
  * instance.  Called by the conntrack clean thread. */
 void ct_offload_conns_update(struct ct_offload_conn *conns[], size_t n,
                              long long last_used[]);
+/* Conntrack kept 'conn' alive on the strength of its hardware last-used
+ * time: counted for show commands. */
+void ct_offload_conn_kept_alive(const struct ct_offload_conn *);
 
 /* Dump: if hardware carries 'conn', stores its counters and the type of
  * the provider that holds it, and returns true. */

@@ -29,12 +29,15 @@
 #include "ct-offload-provider.h"
 #include "dp-packet.h"
 #include "flow.h"
+#include "hash.h"
+#include "openvswitch/hmap.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
 #include "ovs-thread.h"
 #include "ovstest.h"
 #include "packets.h"
+#include "random.h"
 #include "smap.h"
 #include "svec.h"
 #include "timeval.h"
@@ -867,6 +870,423 @@ test_hw_path(struct ovs_cmdl_context *ctx OVS_UNUSED)
     world_destroy(&w);
 }
 
+
+/* Differential fuzzing.
+ *
+ * The same random traffic goes through two conntracks: "sw" without
+ * offload, "hw" with a provider that emulates hardware the way the dummy
+ * does (a table keyed by input port and tuple; packets that match, except
+ * TCP SYN, FIN and RST, reach conntrack already resolved).  Every packet
+ * must leave both with the same conntrack metadata and the same bytes, and
+ * both connection tables must stay the same.  TCP sequence checks are off
+ * in both: hardware does not track windows, so with them on the two would
+ * rightly differ on out-of-window segments. */
+
+struct fz_entry {
+    struct hmap_node node;
+    struct ct_dpif_tuple tuple;
+    odp_port_t in_port;
+    const struct ct_offload_conn *conn;
+    enum ct_offload_dir dir;
+    long long last_used;        /* On the fuzzer's clock. */
+};
+
+struct fz {
+    struct ct_offload up;
+    struct ovs_mutex mutex;
+    struct hmap table OVS_GUARDED;
+};
+
+static struct fz *
+fz_cast(const struct ct_offload *inst)
+{
+    return CONTAINER_OF(inst, struct fz, up);
+}
+
+static uint32_t
+fz_hash(const struct ct_dpif_tuple *tuple, odp_port_t in_port)
+{
+    return hash_bytes(tuple, sizeof *tuple, odp_to_u32(in_port));
+}
+
+static int
+fz_create(const struct ct_offload_class *class OVS_UNUSED,
+          struct dpif_offload *dpif_offload OVS_UNUSED,
+          struct ct_offload **instp)
+{
+    struct fz *fz = xzalloc(sizeof *fz);
+
+    ovs_mutex_init(&fz->mutex);
+    ovs_mutex_lock(&fz->mutex);
+    hmap_init(&fz->table);
+    ovs_mutex_unlock(&fz->mutex);
+    *instp = &fz->up;
+    return 0;
+}
+
+static void
+fz_destroy(struct ct_offload *inst)
+{
+    struct fz *fz = fz_cast(inst);
+    struct fz_entry *e;
+
+    ovs_mutex_lock(&fz->mutex);
+    HMAP_FOR_EACH_POP (e, node, &fz->table) {
+        free(e);
+    }
+    hmap_destroy(&fz->table);
+    ovs_mutex_unlock(&fz->mutex);
+    ovs_mutex_destroy(&fz->mutex);
+    free(fz);
+}
+
+static int
+fz_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
+                    struct netdev *netdev OVS_UNUSED)
+{
+    struct fz *fz = fz_cast(inst);
+    struct fz_entry *entries = xcalloc(CT_OFFLOAD_N_DIRS, sizeof *entries);
+
+    ovs_mutex_lock(&fz->mutex);
+    for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        entries[i].tuple = conn->tuple[i];
+        entries[i].in_port = conn->in_port[i];
+        entries[i].conn = conn;
+        entries[i].dir = i;
+        hmap_insert(&fz->table, &entries[i].node,
+                    fz_hash(&conn->tuple[i], conn->in_port[i]));
+    }
+    ovs_mutex_unlock(&fz->mutex);
+    conn->provider_data = entries;
+    return 0;
+}
+
+static void
+fz_conn_del(struct ct_offload *inst, struct ct_offload_conn *conn)
+{
+    struct fz *fz = fz_cast(inst);
+    struct fz_entry *entries = conn->provider_data;
+
+    if (entries) {
+        ovs_mutex_lock(&fz->mutex);
+        for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+            hmap_remove(&fz->table, &entries[i].node);
+        }
+        ovs_mutex_unlock(&fz->mutex);
+        free(entries);
+        conn->provider_data = NULL;
+    }
+}
+
+static int
+fz_conn_update(struct ct_offload *inst, struct ct_offload_conn *conn,
+               struct ct_offload_hw_stats *stats)
+{
+    struct fz *fz = fz_cast(inst);
+    struct fz_entry *entries = conn->provider_data;
+
+    ovs_mutex_lock(&fz->mutex);
+    for (int i = 0; entries && i < CT_OFFLOAD_N_DIRS; i++) {
+        stats->last_used = MAX(stats->last_used, entries[i].last_used);
+    }
+    ovs_mutex_unlock(&fz->mutex);
+    return 0;
+}
+
+static const struct ct_offload_class fz_class = {
+    .type = "fz",
+    .priority = 1,
+    .create = fz_create,
+    .destroy = fz_destroy,
+    .conn_established = fz_conn_established,
+    .conn_del = fz_conn_del,
+    .conn_update = fz_conn_update,
+};
+
+/* The emulated NIC: resolves 'pkt' if it matches an entry. */
+static void
+fz_receive(struct fz *fz, struct dp_packet *pkt,
+           const struct ct_dpif_tuple *tuple, uint16_t tcp_flags,
+           long long now)
+{
+    struct fz_entry *e;
+
+    if (tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) {
+        return;
+    }
+    ovs_mutex_lock(&fz->mutex);
+    HMAP_FOR_EACH_WITH_HASH (e, node, fz_hash(tuple, pkt->md.in_port.odp_port),
+                             &fz->table) {
+        if (!memcmp(&e->tuple, tuple, sizeof *tuple)
+            && e->in_port == pkt->md.in_port.odp_port) {
+            e->last_used = now;
+            ct_offload_packet_set_conn(pkt, e->conn, e->dir);
+            break;
+        }
+    }
+    ovs_mutex_unlock(&fz->mutex);
+}
+
+/* A conversation of the fuzzer. */
+struct fz_flow {
+    uint8_t proto;
+    uint32_t client, server;
+    uint16_t sport, dport;
+    uint16_t zone;
+    uint32_t port[CT_OFFLOAD_N_DIRS];
+};
+
+#define FZ_SNAT_ADDR 0xc0a80001     /* 192.168.0.1, zone 2's SNAT. */
+
+static char *
+fz_dump(struct conntrack *ct)
+{
+    struct conntrack_dump dump;
+    struct ct_dpif_entry entry;
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    int tot_bkts;
+
+    conntrack_dump_start(ct, &dump, NULL, &tot_bkts);
+    while (!conntrack_dump_next(&dump, &entry)) {
+        struct ds line = DS_EMPTY_INITIALIZER;
+
+        /* Offload is visible in dumps by design; the rest must match. */
+        entry.status &= ~(CT_DPIF_STATUS_OFFLOAD | CT_DPIF_STATUS_HW_OFFLOAD);
+        ct_dpif_format_entry(&entry, &line, false, false);
+        svec_add_nocopy(&lines, ds_steal_cstr(&line));
+        ct_dpif_entry_uninit(&entry);
+    }
+    conntrack_dump_done(&dump);
+    svec_sort(&lines);
+    for (size_t i = 0; i < lines.n; i++) {
+        ds_put_format(&ds, "%s\n", lines.names[i]);
+    }
+    svec_destroy(&lines);
+    return ds_steal_cstr(&ds);
+}
+
+static void OVS_PRINTF_FORMAT(3, 4)
+fz_fail(uint32_t seed, int step, const char *format, ...)
+{
+    va_list args;
+    char *msg;
+
+    va_start(args, format);
+    msg = xvasprintf(format, args);
+    va_end(args);
+    ovs_fatal(0, "seed %"PRIu32": mismatch at step %d (the shortest failing "
+              "prefix is %d steps): %s", seed, step, step + 1, msg);
+}
+
+static uint16_t
+fz_tcp_flags(void)
+{
+    static const uint16_t choices[] = {
+        TCP_SYN, TCP_SYN | TCP_ACK, TCP_ACK, TCP_PSH | TCP_ACK,
+        TCP_FIN | TCP_ACK, TCP_RST, TCP_RST | TCP_ACK, TCP_FIN,
+    };
+
+    if (random_range(8) == 0) {
+        return random_range(0x40);     /* Any combination, even silly. */
+    }
+    return choices[random_range(ARRAY_SIZE(choices))];
+}
+
+static void
+test_fuzz(struct ovs_cmdl_context *ctx)
+{
+    uint32_t seed = strtoul(ctx->argv[1], NULL, 10);
+    int n_steps = atoi(ctx->argv[2]);
+    struct fz_flow flows[24];
+    struct conntrack *sw, *hw;
+    struct ct_offload_dp *dp;
+    struct ct_offload *inst;
+    long long now = time_msec();
+    int n_packets = 0, n_resolved = 0;
+    /* Debugging aids: FZ_TRACE=SPORT prints the packets of one flow,
+     * FZ_NO_OFFLOAD=1 runs "hw" without offload (both sides must then
+     * always agree). */
+    int trace = getenv("FZ_TRACE") ? atoi(getenv("FZ_TRACE")) : 0;
+
+    random_set_seed(seed);
+    ct_offload_set_enabled_for_testing(true);
+    sw = conntrack_init();
+    hw = conntrack_init();
+    conntrack_set_offload(hw, DP_NAME);
+    dp = ct_offload_dp_ref(DP_NAME);
+    ovs_assert(!ct_offload_create(&fz_class, NULL, DP_NAME, &inst));
+    if (getenv("FZ_NO_OFFLOAD")) {
+        ct_offload_set_enabled_for_testing(false);
+    }
+    conntrack_set_tcp_seq_chk(sw, false);
+    conntrack_set_tcp_seq_chk(hw, false);
+    /* Expiry is the fuzzer's, on its own clock (conntrack_expire() below):
+     * keep the clean threads, which run on the real clock, out of it. */
+    conntrack_set_sweep_interval(sw, UINT32_MAX);
+    conntrack_set_sweep_interval(hw, UINT32_MAX);
+
+    /* Few addresses and ports, so that tuples meet across zones. */
+    for (size_t i = 0; i < ARRAY_SIZE(flows); i++) {
+        static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP,
+                                          IPPROTO_ICMP };
+        struct fz_flow *f = &flows[i];
+
+        f->proto = protos[random_range(ARRAY_SIZE(protos))];
+        f->client = 0x0a000001 + random_range(2);
+        f->server = 0x0a000101;
+        f->sport = 1000 + i;
+        f->dport = f->proto == IPPROTO_ICMP ? 0 : 80 + random_range(2);
+        f->zone = 1 + random_range(3);
+        /* Each zone has its own pair of ports, as on real hosts. */
+        f->port[CT_OFFLOAD_DIR_ORIG] = f->zone * 2 - 1;
+        f->port[CT_OFFLOAD_DIR_REPLY] = f->zone * 2;
+    }
+
+    struct nat_action_info_t snat;
+    memset(&snat, 0, sizeof snat);
+    snat.nat_action = NAT_ACTION_SRC;
+    snat.min_addr.ipv4 = htonl(FZ_SNAT_ADDR);
+    snat.max_addr.ipv4 = htonl(FZ_SNAT_ADDR);
+
+    for (int step = 0; step < n_steps; step++) {
+        uint32_t what = random_range(100);
+
+        now += random_range(10) ? random_range(2000) : 40000;
+        if (what < 4) {
+            uint16_t zone = 1 + random_range(3);
+            uint16_t *pzone = random_range(2) ? &zone : NULL;
+
+            conntrack_flush(sw, pzone);
+            conntrack_flush(hw, pzone);
+        } else if (what < 8) {
+            struct fz_flow *f = &flows[random_range(ARRAY_SIZE(flows))];
+            struct ct_dpif_tuple tuple;
+
+            memset(&tuple, 0, sizeof tuple);
+            tuple.l3_type = AF_INET;
+            tuple.ip_proto = f->proto;
+            tuple.src.ip = htonl(f->client);
+            tuple.dst.ip = htonl(f->server);
+            if (f->proto == IPPROTO_ICMP) {
+                tuple.icmp_type = ICMP4_ECHO_REQUEST;
+            } else {
+                tuple.src_port = htons(f->sport);
+                tuple.dst_port = htons(f->dport);
+            }
+            int e1 = conntrack_flush_tuple(sw, &tuple, f->zone);
+            int e2 = conntrack_flush_tuple(hw, &tuple, f->zone);
+            if (e1 != e2) {
+                fz_fail(seed, step, "flush-tuple returned %d and %d", e1, e2);
+            }
+        } else {
+            struct fz_flow *f = &flows[random_range(ARRAY_SIZE(flows))];
+            bool reply = random_range(3) == 0;
+            bool natted = f->zone == 2;
+            uint32_t client = natted && reply ? FZ_SNAT_ADDR : f->client;
+            uint16_t flags = f->proto == IPPROTO_TCP ? fz_tcp_flags() : 0;
+            uint32_t setmark[2] = { random_range(4), 0xff };
+            struct dp_packet *pkts[2];
+            struct ct_dpif_tuple tuple;
+            uint16_t sp = f->sport, dp_ = f->dport;
+
+            memset(&tuple, 0, sizeof tuple);
+            tuple.l3_type = AF_INET;
+            tuple.ip_proto = f->proto;
+            tuple.src.ip = htonl(reply ? f->server : f->client);
+            tuple.dst.ip = htonl(reply ? client : f->server);
+            if (f->proto == IPPROTO_ICMP) {
+                /* Echo request or reply, identifier 0. */
+                sp = reply ? ICMP4_ECHO_REPLY : ICMP4_ECHO_REQUEST;
+                dp_ = 0;
+                tuple.icmp_type = sp;
+            } else {
+                tuple.src_port = htons(reply ? f->dport : f->sport);
+                tuple.dst_port = htons(reply ? f->sport : f->dport);
+            }
+            for (int i = 0; i < 2; i++) {
+                pkts[i] = reply
+                    ? make_packet(f->proto, f->server, client,
+                                  f->proto == IPPROTO_ICMP ? sp : dp_,
+                                  f->proto == IPPROTO_ICMP ? dp_ : sp,
+                                  flags, f->port[CT_OFFLOAD_DIR_REPLY])
+                    : make_packet(f->proto, f->client, f->server, sp, dp_,
+                                  flags, f->port[CT_OFFLOAD_DIR_ORIG]);
+            }
+            /* The sweeper on the fuzzer's clock: the one difference
+             * hardware may make is when a connection expires, and the
+             * sweeper is where it decides that, from hardware last-used
+             * times.  The real clean threads run on real time, far
+             * behind. */
+            conntrack_expire(sw, now);
+            conntrack_expire(hw, now);
+            ct_offload_dp_wait(dp);
+            fz_receive(fz_cast(inst), pkts[1], &tuple, flags, now);
+            bool resolved = pkts[1]->md.conn != NULL;
+            n_resolved += resolved;
+
+            bool commit = !reply || random_range(4) == 0;
+            const struct nat_action_info_t *nat = natted ? &snat : NULL;
+            const uint32_t *mark = random_range(3) ? NULL : setmark;
+            struct conntrack *cts[2] = { sw, hw };
+            for (int i = 0; i < 2; i++) {
+                struct dp_packet_batch batch;
+
+                dp_packet_batch_init_packet(&batch, pkts[i]);
+                conntrack_execute(cts[i], &batch, htons(ETH_TYPE_IP), false,
+                                  commit, f->zone, mark, NULL, NULL, nat,
+                                  now, 0);
+            }
+            n_packets++;
+            if (trace && f->sport == trace) {
+                fprintf(stderr, "step %d now %lld %s flags %#x commit %d "
+                        "hw %d state %#x/%#x\n", step, now,
+                        reply ? "reply" : "orig", flags, commit,
+                        resolved, pkts[0]->md.ct_state,
+                        pkts[1]->md.ct_state);
+            }
+
+            struct pkt_metadata *a = &pkts[0]->md, *b = &pkts[1]->md;
+            if (a->ct_state != b->ct_state || a->ct_zone != b->ct_zone
+                || a->ct_mark != b->ct_mark
+                || !ovs_u128_equals(a->ct_label, b->ct_label)) {
+                fz_fail(seed, step, "metadata differs: ct_state %#x/%#x, "
+                        "zone %u/%u, mark %u/%u", a->ct_state, b->ct_state,
+                        a->ct_zone, b->ct_zone, a->ct_mark, b->ct_mark);
+            }
+            if (dp_packet_size(pkts[0]) != dp_packet_size(pkts[1])
+                || memcmp(dp_packet_data(pkts[0]), dp_packet_data(pkts[1]),
+                          dp_packet_size(pkts[0]))) {
+                fz_fail(seed, step, "packet bytes differ");
+            }
+            dp_packet_delete(pkts[0]);
+            dp_packet_delete(pkts[1]);
+        }
+
+        /* Let the offload thread catch up, so that the emulated hardware
+         * is as real hardware would be by the next packet.  (Dumps filter
+         * expired connections on the real clock, far behind the fuzzer's:
+         * what they show was decided by the sweeps above.) */
+        ct_offload_dp_wait(dp);
+
+        char *d1 = fz_dump(sw), *d2 = fz_dump(hw);
+        if (strcmp(d1, d2)) {
+            fz_fail(seed, step, "connection tables differ:\nsw:\n%shw:\n%s",
+                    d1, d2);
+        }
+        free(d1);
+        free(d2);
+    }
+
+    printf("seed %"PRIu32": %d steps, %d packets, %d resolved by the "
+           "emulated hardware\n", seed, n_steps, n_packets, n_resolved);
+    conntrack_destroy(sw);
+    conntrack_destroy(hw);
+    ct_offload_destroy(inst);
+    ct_offload_dp_unref(dp);
+    ct_offload_set_enabled_for_testing(false);
+}
+
 static const struct ovs_cmdl_command commands[] = {
     {"priority", NULL, 0, 0, test_priority, OVS_RO},
     {"fallthrough", NULL, 0, 0, test_fallthrough, OVS_RO},
@@ -879,6 +1299,7 @@ static const struct ovs_cmdl_command commands[] = {
     {"disabled", NULL, 0, 0, test_disabled, OVS_RO},
     {"queue-full", NULL, 0, 0, test_queue_full, OVS_RO},
     {"hw-path", NULL, 0, 0, test_hw_path, OVS_RO},
+    {"fuzz", "seed steps", 2, 2, test_fuzz, OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };
 

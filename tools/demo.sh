@@ -87,13 +87,38 @@ send p1 udp 10.0.0.1:5000 10.0.0.2:53 20
 send p2 udp 10.0.0.2:53 10.0.0.1:5000 40
 ovs-appctl time/warp 500 100 > /dev/null
 
-step "What conntrack holds"
+step "Offloaded: dump-conntrack marks both connections"
 show ovs-appctl dpctl/dump-conntrack -s
 show ovs-appctl dpctl/ct-stats-show
-
-step "What the offload layer reports"
 show ovs-appctl ct-offload/show
+
+step "More traffic: the emulated hardware counts it, software skips it"
+for i in 4 5 6 7 8; do
+    send p1 tcp $c $s PA $((1001 + (i - 1) * 100)) 5001 100
+    send p2 tcp $s $c A 5001 $((1001 + i * 100))
+    send p1 udp 10.0.0.1:5000 10.0.0.2:53 20
+done
 show ovs-appctl ct-offload-dummy/show
+
+step "Aging: 3 x 25 s of hardware-only UDP traffic (UDP times out after 30 s)"
+for i in 1 2 3; do
+    ovs-appctl time/warp 25000 1000 > /dev/null
+    send p1 udp 10.0.0.1:5000 10.0.0.2:53 20
+done
+ovs-appctl time/warp 1000 100 > /dev/null
+show ovs-appctl dpctl/dump-conntrack
+show ovs-appctl ct-offload/show dummy@ovs-dummy
+echo "(updates / kept alive: the sweeper asked hardware before expiring)"
+
+step "Aging: no more traffic, 60 s later the UDP connection is gone"
+ovs-appctl time/warp 60000 1000 > /dev/null
+show ovs-appctl dpctl/dump-conntrack
+show ovs-appctl ct-offload-dummy/show
+
+step "Turning conntrack offload off keeps flow offload, empties the table"
+ovs-vsctl set Open_vSwitch . other_config:hw-offload-ct=false
+show ovs-appctl ct-offload/show dummy@ovs-dummy
+show ovs-appctl dpctl/dump-conntrack
 
 step "Packets forwarded"
 show ovs-ofctl dump-ports br0 | grep -E 'port +[12]:' -A1

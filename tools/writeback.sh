@@ -46,7 +46,7 @@ if tree_is_dirty; then
                             "in build/ovs first (git commit)"
     tree_edits | xargs git add --
     git commit -q --fixup="$target"
-    GIT_SEQUENCE_EDITOR=: git rebase -q -i --autosquash "$upstream_tag" \
+    GIT_SEQUENCE_EDITOR=: git rebase -q -i --autostash --autosquash "$upstream_tag" \
         || die "rebase failed: resolve it in build/ovs, then run again"
     mapfile -t commits < <(git rev-list --reverse "$upstream_tag..HEAD")
 fi
