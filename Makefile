@@ -20,8 +20,8 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 export JOBS
 
-.PHONY: all build deps materialise check check-full demo series writeback \
-        clean distclean
+.PHONY: all build deps materialise check check-full check-sanitize fuzz \
+        demo bench series writeback clean distclean
 
 all: build
 
@@ -43,8 +43,28 @@ check: build
 check-full: build
 	@tools/check-full.sh
 
+# Our tests and upstream's conntrack tests under ASan and UBSan, in a tree
+# of their own (build/sanitize).
+check-sanitize:
+	@tools/check-sanitize.sh
+
+# Differential fuzzing, longer than the seeds that make check runs:
+# make fuzz SEEDS="1 2 3" STEPS=20000
+SEEDS ?= $(shell seq 100 109)
+STEPS ?= 20000
+fuzz: build
+	@$(MAKE) -s -C build/ovs tests/ovstest
+	@for s in $(SEEDS); do \
+	    build/ovs/tests/ovstest test-ct-offload fuzz $$s $(STEPS) || exit 1; \
+	done
+
 demo: build
 	@tools/demo.sh
+
+# Cost and gain of the offload, measured against pristine 4.0.0 (builds both
+# trees under build/bench, then about 3 minutes of measurements).
+bench:
+	@tools/bench.sh
 
 series: materialise
 	@tools/series.sh

@@ -488,6 +488,9 @@ ct_offload_thread_main(void *dp_)
 
         ct_offload_dp_drain(dp);
         ovsrcu_quiesce();
+        /* Fold this thread's coverage counters into the totals now and
+         * then, even when it never goes idle. */
+        coverage_try_clear();
 
         atomic_read(&dp->exit, &exiting);
         if (exiting) {
@@ -604,8 +607,10 @@ ct_offload_queue(struct ct_offload_dp *dp, struct ocon *ocon,
     mpsc_queue_insert(&dp->queue, &ocon->ev[event].node);
     COVERAGE_INC(ct_offload_queued);
 
-    atomic_read(&dp->sleeping, &sleeping);
-    if (sleeping) {
+    /* Only the first producer after the thread went to sleep pays for the
+     * system call that wakes it. */
+    sleeping = true;
+    if (atomic_compare_exchange_strong(&dp->sleeping, &sleeping, false)) {
         latch_set(&dp->wake);
     }
     return true;
