@@ -60,6 +60,7 @@ struct rec {
     int est_error;              /* conn_established() returns it. */
     long long last_used;        /* conn_update() reports it. */
     atomic_bool hold;           /* conn_add() waits while true. */
+    atomic_bool entered;        /* conn_add() was called. */
 };
 
 static struct rec *
@@ -103,6 +104,7 @@ rec_create(const struct ct_offload_class *class,
     svec_init(&rec->log);
     ovs_mutex_unlock(&rec->mutex);
     atomic_init(&rec->hold, false);
+    atomic_init(&rec->entered, false);
     *instp = &rec->up;
     return 0;
 }
@@ -132,6 +134,7 @@ rec_conn_add(struct ct_offload *inst, struct ct_offload_conn *conn)
     struct rec *rec = rec_cast(inst);
     bool hold;
 
+    atomic_store(&rec->entered, true);
     for (;;) {
         atomic_read(&rec->hold, &hold);
         if (!hold) {
@@ -690,9 +693,13 @@ test_batch(struct ovs_cmdl_context *ctx OVS_UNUSED)
 
     world_init(&w, "a");
     atomic_store(&w.a->hold, true);
-    /* The first connection blocks the offload thread in conn_add(), the
-     * next 20 queue up behind it. */
+    /* The first connection blocks the offload thread in conn_add(); only
+     * then do the next 20 queue up behind it. */
     udp_exchange(&w, 999, 0);
+    for (bool entered = false; !entered; ) {
+        atomic_read(&w.a->entered, &entered);
+        xnanosleep(1000 * 1000);
+    }
     dp_packet_batch_init(&batch);
     for (int i = 0; i < 20; i++) {
         dp_packet_batch_add(&batch, make_packet(IPPROTO_UDP, CLIENT, SERVER,
