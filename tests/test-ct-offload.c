@@ -696,7 +696,8 @@ test_batch(struct ovs_cmdl_context *ctx OVS_UNUSED)
     /* The first connection blocks the offload thread in conn_add(); only
      * then do the next 20 queue up behind it. */
     udp_exchange(&w, 999, 0);
-    for (bool entered = false; !entered; ) {
+    bool entered = false;
+    while (!entered) {
         atomic_read(&w.a->entered, &entered);
         xnanosleep(1000 * 1000);
     }
