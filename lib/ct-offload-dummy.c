@@ -469,32 +469,24 @@ ct_offload_dummy_receive(struct ct_offload *inst, odp_port_t port,
     }
 }
 
-const struct ct_offload_class ct_offload_dummy_class = {
-    .type = "dummy",
-    .priority = 20,
-    .create = dummy_create,
-    .destroy = dummy_destroy,
-    .can_offload = dummy_can_offload,
-    .conn_established = dummy_conn_established,
-    .conn_del = dummy_conn_del,
-    .conn_update = dummy_conn_update,
-    .flush = dummy_flush,
-    .get_debug = dummy_get_debug,
-};
+/* Two classes, as for dpif-offload-dummy, so that tests can see priorities
+ * and fall-through. */
+#define DEFINE_CT_OFFLOAD_DUMMY_CLASS(NAME, TYPE, PRIORITY) \
+    const struct ct_offload_class NAME = {                  \
+        .type = TYPE,                                       \
+        .priority = PRIORITY,                               \
+        .create = dummy_create,                             \
+        .destroy = dummy_destroy,                           \
+        .can_offload = dummy_can_offload,                   \
+        .conn_established = dummy_conn_established,         \
+        .conn_del = dummy_conn_del,                         \
+        .conn_update = dummy_conn_update,                   \
+        .flush = dummy_flush,                               \
+        .get_debug = dummy_get_debug,                       \
+    }
 
-/* A second class, so that tests can see priorities and fall-through. */
-const struct ct_offload_class ct_offload_dummy_x_class = {
-    .type = "dummy_x",
-    .priority = 10,
-    .create = dummy_create,
-    .destroy = dummy_destroy,
-    .can_offload = dummy_can_offload,
-    .conn_established = dummy_conn_established,
-    .conn_del = dummy_conn_del,
-    .conn_update = dummy_conn_update,
-    .flush = dummy_flush,
-    .get_debug = dummy_get_debug,
-};
+DEFINE_CT_OFFLOAD_DUMMY_CLASS(ct_offload_dummy_class, "dummy", 20);
+DEFINE_CT_OFFLOAD_DUMMY_CLASS(ct_offload_dummy_x_class, "dummy_x", 10);
 
 /* unixctl. */
 
