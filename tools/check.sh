@@ -60,7 +60,7 @@ note "running tests $tests"
 start=$(date +%s)
 run_tests $tests > "$log"
 
-failed=$(grep -E ' FAILED \(' "$log" | awk '{print $1 + 0}' | xargs)
+failed=$(grep -E ' FAILED \(' "$log" | awk '{print $1 + 0}' | xargs || true)
 flaky=
 if [ -n "$failed" ]; then
     note "re-running failed tests once: $failed"
