@@ -679,6 +679,9 @@ ct_offload_conn_seen(struct ct_offload_dp *dp, struct ct_offload_conn *conn,
     }
 }
 
+/* The connection is being removed from conntrack (it may still be found by
+ * lookups until its sweeper cleans it, if it was forced to expire): takes it
+ * out of hardware.  Idempotent. */
 void
 ct_offload_conn_del(struct ct_offload_dp *dp, struct ct_offload_conn *conn)
 {
@@ -687,6 +690,19 @@ ct_offload_conn_del(struct ct_offload_dp *dp, struct ct_offload_conn *conn)
     if (ocon_set_flag(ocon, OCON_DELETED)) {
         ovsrcu_set(&ocon->conn, NULL);
         ct_offload_queue(dp, ocon, EV_DEL);
+    }
+}
+
+/* Conntrack frees the connection that owns 'conn' (after an RCU grace
+ * period from its removal): drops conntrack's reference.  Until then
+ * conntrack may still read 'conn', e.g. in conn_alive(). */
+void
+ct_offload_conn_free(struct ct_offload_conn *conn)
+{
+    if (conn) {
+        struct ocon *ocon = ocon_cast(conn);
+
+        ovs_assert(ocon_flags(ocon) & OCON_DELETED);
         ocon_unref(ocon);       /* Conntrack's reference. */
     }
 }

@@ -112,6 +112,7 @@ void ct_offload_conn_seen(struct ct_offload_dp *, struct ct_offload_conn *,
 bool ct_offload_conn_needs_state(const struct ct_offload_conn *,
                                  bool reply);
 void ct_offload_conn_del(struct ct_offload_dp *, struct ct_offload_conn *);
+void ct_offload_conn_free(struct ct_offload_conn *);
 bool ct_offload_conn_in_hw(const struct ct_offload_conn *);
 bool ct_offload_conn_was_in_hw(const struct ct_offload_conn *);
 
