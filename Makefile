@@ -31,8 +31,16 @@ deps:
 materialise:
 	@tools/materialise.sh
 
+# DPDK=no builds Open vSwitch without DPDK; by default DPDK 25.11.2 is
+# built (once per machine, see tools/build-dpdk.sh) and linked statically.
+DPDK ?= yes
 build: materialise
-	@tools/build.sh
+	@if [ "$(DPDK)" = no ]; then \
+	    DPDK_PREFIX= tools/build.sh; \
+	else \
+	    tools/build-dpdk.sh && \
+	    DPDK_PREFIX=$$(cat build/dpdk-prefix) tools/build.sh; \
+	fi
 
 # The README's test command: builds, runs the affected part of the upstream
 # testsuite plus ours, ends with "N passed, N failed".

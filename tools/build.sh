@@ -19,7 +19,10 @@
 # automake puts in the Makefile, so an unchanged tree compiles nothing.
 #
 # Environment: OVS_TREE (tree to build), JOBS (make -j), EXTRA_CONFIGURE
-# (more configure arguments), DPDK_PREFIX (static DPDK to link with).
+# (more configure arguments, split at spaces), CONFIGURE_CFLAGS and
+# CONFIGURE_LDFLAGS (CFLAGS and LDFLAGS for configure), DPDK_PREFIX (static DPDK to link with; empty
+# builds without DPDK).  A tree configured with a different DPDK_PREFIX is
+# configured again.
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +35,15 @@ if [ ! -x configure ]; then
     ./boot.sh > boot.log 2>&1 || { cat boot.log; die "boot.sh failed"; }
 fi
 
+# configure records its arguments in config.status; reconfigure when the
+# DPDK choice changed since.
+want_dpdk=${DPDK_PREFIX:-none}
+if [ -f Makefile ] && [ "$(cat .dpdk-prefix 2>/dev/null)" != "$want_dpdk" ]; then
+    note "DPDK changed ($(cat .dpdk-prefix 2>/dev/null || echo unknown)" \
+         "-> $want_dpdk): configuring again"
+    rm -f Makefile
+fi
+
 if [ ! -f Makefile ]; then
     cc=${CC:-gcc}
     if [ -z "${CC:-}" ] && command -v ccache >/dev/null; then
@@ -40,9 +52,11 @@ if [ ! -f Makefile ]; then
     args=(--enable-Werror --enable-ssl --enable-libcapng
           --localstatedir=/var --sysconfdir=/etc --prefix=/usr
           "CC=$cc" PYTHON3=/usr/bin/python3)
+    [ -z "${CONFIGURE_CFLAGS:-}" ] || args+=("CFLAGS=$CONFIGURE_CFLAGS")
+    [ -z "${CONFIGURE_LDFLAGS:-}" ] || args+=("LDFLAGS=$CONFIGURE_LDFLAGS")
     if [ -n "${DPDK_PREFIX:-}" ]; then
         args+=(--with-dpdk=static
-               "PKG_CONFIG_PATH=$DPDK_PREFIX/lib/pkgconfig:$DPDK_PREFIX/lib/x86_64-linux-gnu/pkgconfig")
+               "PKG_CONFIG_PATH=$DPDK_PREFIX/lib/pkgconfig")
     fi
     note "configuring $tree: ${args[*]} ${EXTRA_CONFIGURE:-}"
     # shellcheck disable=SC2086
@@ -50,6 +64,10 @@ if [ ! -f Makefile ]; then
         || { tail -n 40 configure.log; die "configure failed (see $tree/configure.log)"; }
     grep -q '^#define HAVE_OPENSSL 1' config.h || die "configure did not enable OpenSSL"
     grep -q '^#define HAVE_LIBCAPNG 1' config.h || die "configure did not enable libcap-ng"
+    if [ -n "${DPDK_PREFIX:-}" ]; then
+        grep -q '^#define DPDK_NETDEV 1' config.h || die "configure did not enable DPDK"
+    fi
+    echo "$want_dpdk" > .dpdk-prefix
 fi
 
 note "building $tree with $jobs jobs"

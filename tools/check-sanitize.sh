@@ -27,7 +27,7 @@ flags="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined"
 flags="$flags -fno-sanitize-recover=undefined"
 
 "$top/tools/materialise.sh"
-EXTRA_CONFIGURE="CFLAGS=$flags LDFLAGS=-fsanitize=address,undefined" \
-    "$top/tools/build.sh"
+CONFIGURE_CFLAGS=$flags CONFIGURE_LDFLAGS=-fsanitize=address,undefined \
+DPDK_PREFIX= "$top/tools/build.sh"
 TESTS="${TESTS:--k ct-offload -k conntrack -k dpif-netdev -k nat}" \
     "$top/tools/check.sh"

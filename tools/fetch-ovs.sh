@@ -35,56 +35,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:?usage: fetch-ovs.sh DESTDIR}
 dl=${OVS_DL_DIR:-$top/build/dl}
 
+. "$(dirname "$0")/fetch-lib.sh"
 die() { echo "fetch-ovs: $*" >&2; exit 1; }
 
 verify() {
     local sum
-    sum=$(sha256sum "$1" | cut -d' ' -f1)
+    sum=$(sha256_of "$1")
     [ "$sum" = "$SHA256" ] || die "$1: sha256 $sum, expected $SHA256; refusing it"
-}
-
-# Prints the first Debian archive URI apt is configured with (deb822 or
-# one-line format), skipping the security archive.
-apt_mirror() {
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -f "$f" ] || continue
-        awk '$1 == "deb" { for (i = 2; i <= NF; i++)
-                               if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' "$f"
-    done
-}
-
-fetch_with_apt() {
-    local mirror apt_dir opts
-    mirror=$(apt_mirror | grep -v -- '-security' | grep '/debian/*$' | head -n1)
-    [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt; set OVS_TARBALL"
-    apt_dir=$dl/apt
-    rm -rf "$apt_dir"
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/parts" \
-             "$apt_dir/cache/archives/partial" "$apt_dir/src"
-    # Unstable and testing both carry 4.0.0-2 at the time of writing.
-    for suite in unstable testing; do
-        echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-             "$mirror $suite main"
-    done > "$apt_dir/sources.list"
-    opts=(-q -o "Dir::Etc::SourceList=$apt_dir/sources.list"
-          -o "Dir::Etc::SourceParts=$apt_dir/parts"
-          -o "Dir::State::Lists=$apt_dir/lists"
-          -o "Dir::Cache=$apt_dir/cache"
-          -o "APT::Sandbox::User=root")
-    echo "fetch-ovs: downloading openvswitch=$DEB_VERSION from $mirror"
-    apt-get "${opts[@]}" update >/dev/null
-    (cd "$apt_dir/src" &&
-     apt-get "${opts[@]}" source --download-only "openvswitch=$DEB_VERSION" \
-         >/dev/null) || die "apt-get source openvswitch=$DEB_VERSION failed"
-    [ -f "$apt_dir/src/$TARBALL" ] || die "apt-get did not produce $TARBALL"
-    verify "$apt_dir/src/$TARBALL"
-    mv "$apt_dir/src/$TARBALL" "$dl/$TARBALL"
-    rm -rf "$apt_dir"
 }
 
 [ ! -e "$dest" ] || die "$dest already exists"
@@ -106,7 +63,8 @@ elif [ -f "$top/../shared/cache/$TARBALL" ]; then
 elif [ -f "$dl/$TARBALL" ]; then
     src=$dl/$TARBALL
 else
-    fetch_with_apt
+    apt_source_fetch openvswitch "$DEB_VERSION" "$TARBALL" "$dl" "unstable testing"
+    verify "$dl/$TARBALL"
     src=$dl/$TARBALL
 fi
 [ -f "$src" ] || die "$src: no such file"
