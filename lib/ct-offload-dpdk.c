@@ -1,0 +1,1131 @@
+/*
+ * Copyright (c) 2026 The ct-offload authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ct-offload-dpdk.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_flow.h>
+
+#include "cmap.h"
+#include "coverage.h"
+#include "ct-dpif.h"
+#include "ct-offload-provider.h"
+#include "dp-packet.h"
+#include "hash.h"
+#include "netdev.h"
+#include "netdev-dpdk.h"
+#include "odp-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/json.h"
+#include "openvswitch/vlog.h"
+#include "ovs-rcu.h"
+#include "packets.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ct_offload_dpdk);
+
+COVERAGE_DEFINE(ct_offload_dpdk_enospc);
+COVERAGE_DEFINE(ct_offload_dpdk_enotsup);
+COVERAGE_DEFINE(ct_offload_dpdk_einval);
+COVERAGE_DEFINE(ct_offload_dpdk_error);
+COVERAGE_DEFINE(ct_offload_dpdk_refused);
+COVERAGE_DEFINE(ct_offload_dpdk_conflict);
+COVERAGE_DEFINE(ct_offload_dpdk_mark_hit);
+COVERAGE_DEFINE(ct_offload_dpdk_mark_miss);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* A conntrack mark is CT_OFFLOAD_DPDK_MARK_BIT | id << 1 | direction, so
+ * that a connection needs one id and one table entry for both of its
+ * marks. */
+#define CT_DPDK_MAX_ID ((CT_OFFLOAD_DPDK_MARK_BIT - 1) >> 1)
+
+static uint32_t
+ct_dpdk_mark(uint32_t id, enum ct_offload_dir dir)
+{
+    return CT_OFFLOAD_DPDK_MARK_BIT | id << 1 | dir;
+}
+
+/* How a port carries connections.
+ *
+ * The CONNTRACK action (mlx5, nfp) is probed and shown, never used.  Its
+ * object starts from each direction's TCP window state (sequence and
+ * acknowledgement ends, maximum windows, window scale) and ct_offload_conn
+ * carries none of it.  With made-up or liberal values, hardware would
+ * either flag packets that software accepts (they would reach software
+ * unmarked, which is safe but buys nothing) or let through packets that
+ * software's window check would flag.  Marked packets still run the
+ * datapath in software, and SYN, FIN and RST never match our rules, so the
+ * action could not remove any software work that MARK does not; it could
+ * only decide differently.  The asynchronous template API is probed and
+ * shown as well: for the few rules per connection made here the
+ * synchronous calls suffice. */
+enum ct_dpdk_strategy {
+    CT_DPDK_NONE,               /* The port cannot carry connections. */
+    CT_DPDK_PARTIAL,            /* MARK + COUNT [+ AGE] + RSS, per
+                                 * direction. */
+};
+
+/* A capability that only an experimental DPDK function can tell. */
+enum ct_dpdk_cap {
+    CT_DPDK_CAP_UNKNOWN,        /* Not probed. */
+    CT_DPDK_CAP_NO,
+    CT_DPDK_CAP_YES,
+};
+
+/* rte_flow failures by error number, for show commands. */
+enum ct_dpdk_failure {
+    CT_DPDK_FAIL_ENOSPC,
+    CT_DPDK_FAIL_ENOTSUP,
+    CT_DPDK_FAIL_EINVAL,
+    CT_DPDK_FAIL_OTHER,
+    CT_DPDK_N_FAILURES
+};
+
+static const char *const failure_names[CT_DPDK_N_FAILURES] = {
+    "ENOSPC", "ENOTSUP", "EINVAL", "other",
+};
+
+/* A port of the owning dpif-offload instance, probed on first use.  Never
+ * freed before the instance, so that rules can point to it. */
+struct ct_dpdk_port {
+    struct hmap_node node;          /* In 'ports', by 'odp_port'. */
+    odp_port_t odp_port;
+    struct ct_offload_dpdk_port_info info;  /* What was probed. */
+
+    /* Probe results. */
+    enum ct_dpdk_strategy strategy;
+    char *reason;                   /* Why CT_DPDK_NONE. */
+    bool age;                       /* Rules take an AGE action. */
+    enum ct_dpdk_cap conntrack_action;
+    enum ct_dpdk_cap async;         /* Template API. */
+
+    /* Statistics. */
+    uint64_t n_rules;               /* Installed now. */
+    uint64_t n_created;
+    uint64_t n_refused;             /* Connections, for CT_DPDK_NONE. */
+    uint64_t n_failures[CT_DPDK_N_FAILURES];
+};
+
+/* One direction of an offloaded connection: one rule. */
+struct ct_dpdk_rule {
+    struct hmap_node node;          /* In 'rules', by port and tuple. */
+    struct ct_dpdk_port *port;
+    uint16_t port_id;               /* The rule's, even if 'port' changes. */
+    struct ct_dpif_tuple tuple;
+    struct rte_flow *flow;
+    bool age;                       /* Has an AGE action. */
+    uint64_t hits;                  /* At the last COUNT query. */
+    uint64_t bytes;
+};
+
+/* An offloaded connection, its 'provider_data'. */
+struct ct_dpdk_conn {
+    struct cmap_node mark_node;     /* In 'marks', by 'id'. */
+    uint32_t id;
+    struct ct_offload_conn *conn;
+    struct ct_dpdk_rule rules[CT_OFFLOAD_N_DIRS];
+    long long last_used;            /* Hardware's, 0 if never. */
+};
+
+/* An instance.  The core serializes calls into it, so only 'marks', which
+ * PMD threads read, needs more than that: it is a cmap, and entries are
+ * freed after an RCU grace period. */
+struct ct_offload_dpdk {
+    struct ct_offload up;
+    const struct ct_offload_dpdk_flow_api *api;
+
+    struct cmap marks;              /* Contains "struct ct_dpdk_conn"s. */
+    struct hmap rules;              /* Contains "struct ct_dpdk_rule"s. */
+    struct hmap ports;              /* Contains "struct ct_dpdk_port"s. */
+    uint32_t last_id;
+    size_t n_conns;
+    uint64_t n_conflicts;
+};
+
+static int ct_dpdk_default_port_resolve(const struct ct_offload *,
+                                        odp_port_t,
+                                        struct ct_offload_dpdk_port_info *);
+
+/* rte_flow_info_get() and the indirect action functions are experimental
+ * in DPDK 25.11, which OVS does not use: without them, the CONNTRACK
+ * action and the template API show as not probed. */
+static const struct ct_offload_dpdk_flow_api default_api = {
+    .port_resolve = ct_dpdk_default_port_resolve,
+    .validate = rte_flow_validate,
+    .create = rte_flow_create,
+    .destroy = rte_flow_destroy,
+    .query = rte_flow_query,
+};
+
+/* Read and written by the main thread only: instances copy it when they
+ * are created. */
+static const struct ct_offload_dpdk_flow_api *flow_api = &default_api;
+
+void
+ct_offload_dpdk_set_flow_api(const struct ct_offload_dpdk_flow_api *api)
+{
+    flow_api = api ? api : &default_api;
+}
+
+static struct ct_offload_dpdk *
+dpdk_cast(const struct ct_offload *inst)
+{
+    return CONTAINER_OF(inst, struct ct_offload_dpdk, up);
+}
+
+static int
+ct_dpdk_default_port_resolve(const struct ct_offload *inst, odp_port_t port,
+                             struct ct_offload_dpdk_port_info *info)
+{
+    struct netdev *netdev = ct_offload_get_netdev(inst, port);
+    int port_id;
+
+    if (!netdev) {
+        return ENODEV;
+    }
+    /* Only Ethernet device ports have rte_flow (not vhost ports). */
+    if (!netdev_dpdk_flow_api_supported(netdev, true)) {
+        return EOPNOTSUPP;
+    }
+    port_id = netdev_dpdk_get_port_id(netdev);
+    if (port_id < 0 || !rte_eth_dev_is_valid_port(port_id)) {
+        return EOPNOTSUPP;
+    }
+    info->port_id = port_id;
+    info->n_rxq = MIN(netdev_n_rxq(netdev), RTE_MAX_QUEUES_PER_PORT);
+    ovs_strlcpy(info->name, netdev_get_name(netdev), sizeof info->name);
+    return 0;
+}
+
+/* Counts and logs a failure of rte_flow operation 'what' on 'port'.
+ * 'error' is a positive errno value.  Returns 'error'. */
+static int
+ct_dpdk_flow_failed(const struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
+                    const char *what, int error,
+                    const struct rte_flow_error *flow_error)
+{
+    enum ct_dpdk_failure kind;
+
+    /* ENOTSUP and EOPNOTSUPP are the same on Linux, where DPDK runs. */
+    switch (error) {
+    case ENOSPC:
+        kind = CT_DPDK_FAIL_ENOSPC;
+        COVERAGE_INC(ct_offload_dpdk_enospc);
+        break;
+    case ENOTSUP:
+        kind = CT_DPDK_FAIL_ENOTSUP;
+        COVERAGE_INC(ct_offload_dpdk_enotsup);
+        break;
+    case EINVAL:
+        kind = CT_DPDK_FAIL_EINVAL;
+        COVERAGE_INC(ct_offload_dpdk_einval);
+        break;
+    default:
+        kind = CT_DPDK_FAIL_OTHER;
+        COVERAGE_INC(ct_offload_dpdk_error);
+        break;
+    }
+    port->n_failures[kind]++;
+    VLOG_WARN_RL(&rl, "%s: rte_flow %s on %s (port %"PRIu16") failed: %s "
+                 "(%s)", d->up.name, what, port->info.name,
+                 port->info.port_id, ovs_strerror(error),
+                 flow_error->message ? flow_error->message : "no details");
+    return error;
+}
+
+/* Rules. */
+
+/* Everything a rule points to, in one place. */
+struct ct_dpdk_rule_spec {
+    struct rte_flow_attr attr;
+    struct rte_flow_item items[4];          /* ETH, IPV4/6, TCP/UDP, END. */
+    struct rte_flow_action actions[5];      /* MARK, COUNT, AGE, RSS, END. */
+
+    struct rte_flow_item_eth eth_spec, eth_mask;
+    struct rte_flow_item_ipv4 ipv4_spec, ipv4_mask;
+    struct rte_flow_item_ipv6 ipv6_spec, ipv6_mask;
+    struct rte_flow_item_tcp tcp_spec, tcp_mask;
+    struct rte_flow_item_udp udp_spec, udp_mask;
+
+    struct rte_flow_action_mark mark;
+    struct rte_flow_action_count count;
+    struct rte_flow_action_age age;
+    struct rte_flow_action_rss rss;
+    uint16_t queues[RTE_MAX_QUEUES_PER_PORT];
+};
+
+static void
+spec_add_item(struct ct_dpdk_rule_spec *s, size_t *n,
+              enum rte_flow_item_type type, const void *spec,
+              const void *mask)
+{
+    struct rte_flow_item *item;
+
+    ovs_assert(*n < ARRAY_SIZE(s->items));
+    item = &s->items[(*n)++];
+    item->type = type;
+    item->spec = spec;
+    item->mask = mask;
+    item->last = NULL;
+}
+
+static void
+spec_add_action(struct ct_dpdk_rule_spec *s, size_t *n,
+                enum rte_flow_action_type type, const void *conf)
+{
+    struct rte_flow_action *action;
+
+    ovs_assert(*n < ARRAY_SIZE(s->actions));
+    action = &s->actions[(*n)++];
+    action->type = type;
+    action->conf = conf;
+}
+
+/* Builds in 's' the rule that marks packets that arrive on 'info' with
+ * tuple 't' with 'mark' and otherwise leaves them where RSS would have
+ * put them. */
+static void
+ct_dpdk_rule_build(struct ct_dpdk_rule_spec *s, const struct ct_dpif_tuple *t,
+                   const struct ct_offload_dpdk_port_info *info,
+                   uint32_t mark, bool count, bool age)
+{
+    bool ipv6 = t->l3_type == AF_INET6;
+    size_t n_items = 0, n_actions = 0;
+
+    memset(s, 0, sizeof *s);
+
+    /* Group 0, priority 0, as dpif-offload-dpdk's own rules. */
+    s->attr.ingress = 1;
+
+    s->eth_spec.hdr.ether_type = htons(ipv6 ? RTE_ETHER_TYPE_IPV6
+                                            : RTE_ETHER_TYPE_IPV4);
+    s->eth_mask.hdr.ether_type = OVS_BE16_MAX;
+    spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_ETH,
+                  &s->eth_spec, &s->eth_mask);
+
+    if (ipv6) {
+        /* With extension headers (fragments too) 'proto' is not TCP or
+         * UDP, so they do not match. */
+        memcpy(&s->ipv6_spec.hdr.src_addr, &t->src.in6,
+               sizeof s->ipv6_spec.hdr.src_addr);
+        memcpy(&s->ipv6_spec.hdr.dst_addr, &t->dst.in6,
+               sizeof s->ipv6_spec.hdr.dst_addr);
+        s->ipv6_spec.hdr.proto = t->ip_proto;
+        memset(&s->ipv6_mask.hdr.src_addr, 0xff,
+               sizeof s->ipv6_mask.hdr.src_addr);
+        memset(&s->ipv6_mask.hdr.dst_addr, 0xff,
+               sizeof s->ipv6_mask.hdr.dst_addr);
+        s->ipv6_mask.hdr.proto = 0xff;
+        spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_IPV6,
+                      &s->ipv6_spec, &s->ipv6_mask);
+    } else {
+        s->ipv4_spec.hdr.src_addr = t->src.ip;
+        s->ipv4_spec.hdr.dst_addr = t->dst.ip;
+        s->ipv4_spec.hdr.next_proto_id = t->ip_proto;
+        s->ipv4_mask.hdr.src_addr = OVS_BE32_MAX;
+        s->ipv4_mask.hdr.dst_addr = OVS_BE32_MAX;
+        s->ipv4_mask.hdr.next_proto_id = 0xff;
+        /* No fragments: conntrack sees them only once reassembled, and
+         * later fragments have no ports. */
+        s->ipv4_mask.hdr.fragment_offset = htons(RTE_IPV4_HDR_MF_FLAG
+                                                 | RTE_IPV4_HDR_OFFSET_MASK);
+        spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_IPV4,
+                      &s->ipv4_spec, &s->ipv4_mask);
+    }
+
+    if (t->ip_proto == IPPROTO_TCP) {
+        s->tcp_spec.hdr.src_port = t->src_port;
+        s->tcp_spec.hdr.dst_port = t->dst_port;
+        s->tcp_mask.hdr.src_port = OVS_BE16_MAX;
+        s->tcp_mask.hdr.dst_port = OVS_BE16_MAX;
+        /* SYN, FIN and RST change the connection's state: software must
+         * see them as any other packet, so they must not match. */
+        s->tcp_spec.hdr.tcp_flags = 0;
+        s->tcp_mask.hdr.tcp_flags = (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG
+                                     | RTE_TCP_RST_FLAG);
+        spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_TCP,
+                      &s->tcp_spec, &s->tcp_mask);
+    } else {
+        s->udp_spec.hdr.src_port = t->src_port;
+        s->udp_spec.hdr.dst_port = t->dst_port;
+        s->udp_mask.hdr.src_port = OVS_BE16_MAX;
+        s->udp_mask.hdr.dst_port = OVS_BE16_MAX;
+        spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_UDP,
+                      &s->udp_spec, &s->udp_mask);
+    }
+    spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_END, NULL, NULL);
+
+    s->mark.id = mark;
+    spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_MARK, &s->mark);
+    if (count) {
+        spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_COUNT,
+                        &s->count);
+    }
+    if (age) {
+        /* Only read for its "seconds since last hit": conntrack decides
+         * when a connection expires, so the longest timeout, which keeps
+         * aging events away. */
+        s->age.timeout = 0xffffff;
+        spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_AGE, &s->age);
+    }
+
+    /* Spread over all the port's queues, with the hash types the port's
+     * own RSS uses, as dpif-offload-dpdk does for its MARK rules. */
+    uint16_t n_rxq = MAX(info->n_rxq, 1);
+    for (uint16_t i = 0; i < n_rxq; i++) {
+        s->queues[i] = i;
+    }
+    s->rss = (struct rte_flow_action_rss) {
+        .func = RTE_ETH_HASH_FUNCTION_DEFAULT,
+        .level = 0,
+        .types = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP,
+        .queue_num = n_rxq,
+        .queue = s->queues,
+    };
+    spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_RSS, &s->rss);
+    spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_END, NULL);
+}
+
+static uint32_t
+ct_dpdk_rule_hash(const struct ct_dpif_tuple *tuple,
+                  const struct ct_dpdk_port *port)
+{
+    /* The core zeroes tuples before filling them in, padding included. */
+    return hash_bytes(tuple, sizeof *tuple, hash_pointer(port, 0));
+}
+
+static const struct ct_dpdk_rule *
+ct_dpdk_rule_find(const struct ct_offload_dpdk *d,
+                  const struct ct_dpif_tuple *tuple,
+                  const struct ct_dpdk_port *port)
+{
+    const struct ct_dpdk_rule *rule;
+
+    HMAP_FOR_EACH_WITH_HASH (rule, node, ct_dpdk_rule_hash(tuple, port),
+                             &d->rules) {
+        if (rule->port == port
+            && !memcmp(&rule->tuple, tuple, sizeof *tuple)) {
+            return rule;
+        }
+    }
+    return NULL;
+}
+
+static int
+ct_dpdk_rule_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
+                    const struct ct_dpif_tuple *tuple, uint32_t mark,
+                    struct ct_dpdk_rule *rule)
+{
+    struct ct_dpdk_rule_spec *spec = xmalloc(sizeof *spec);
+    struct rte_flow_error error;
+    struct rte_flow *flow;
+
+    memset(&error, 0, sizeof error);
+    ct_dpdk_rule_build(spec, tuple, &port->info, mark, true, port->age);
+    rte_errno = 0;
+    flow = d->api->create(port->info.port_id, &spec->attr, spec->items,
+                          spec->actions, &error);
+    free(spec);
+    if (!flow) {
+        return ct_dpdk_flow_failed(d, port, "create",
+                                   rte_errno > 0 ? rte_errno : EIO, &error);
+    }
+
+    memset(rule, 0, sizeof *rule);
+    rule->port = port;
+    rule->port_id = port->info.port_id;
+    rule->tuple = *tuple;
+    rule->flow = flow;
+    rule->age = port->age;
+    port->n_rules++;
+    port->n_created++;
+    return 0;
+}
+
+static void
+ct_dpdk_rule_destroy(struct ct_offload_dpdk *d, struct ct_dpdk_rule *rule)
+{
+    struct rte_flow_error error;
+    int ret;
+
+    memset(&error, 0, sizeof error);
+    ret = d->api->destroy(rule->port_id, rule->flow, &error);
+    if (ret) {
+        /* Nothing more to try.  Its mark no longer resolves, so software
+         * handles its packets as if it were gone. */
+        ct_dpdk_flow_failed(d, rule->port, "destroy", -ret, &error);
+    }
+    rule->port->n_rules--;
+    rule->flow = NULL;
+}
+
+/* Ports. */
+
+static struct ct_dpdk_port *
+ct_dpdk_port_find(const struct ct_offload_dpdk *d, odp_port_t odp_port)
+{
+    struct ct_dpdk_port *port;
+
+    HMAP_FOR_EACH_WITH_HASH (port, node, hash_int(odp_to_u32(odp_port), 0),
+                             &d->ports) {
+        if (port->odp_port == odp_port) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+/* Validates a representative rule with the given actions on 'port'.
+ * Returns 0 or a positive errno value and, then, a description in
+ * '*reason' that the caller must free. */
+static int
+ct_dpdk_probe_rule(struct ct_offload_dpdk *d, const struct ct_dpdk_port *port,
+                   bool count, bool age, const char *what, char **reason)
+{
+    struct ct_dpdk_rule_spec *spec = xmalloc(sizeof *spec);
+    struct ct_dpif_tuple tuple;
+    struct rte_flow_error error;
+    int ret;
+
+    memset(&tuple, 0, sizeof tuple);
+    tuple.l3_type = AF_INET;
+    tuple.ip_proto = IPPROTO_TCP;
+    tuple.src.ip = htonl(0xc0000201);   /* 192.0.2.1 */
+    tuple.dst.ip = htonl(0xc0000202);   /* 192.0.2.2 */
+    tuple.src_port = htons(1);
+    tuple.dst_port = htons(2);
+
+    memset(&error, 0, sizeof error);
+    /* The widest mark, in case the port has fewer mark bits. */
+    ct_dpdk_rule_build(spec, &tuple, &port->info,
+                       ct_dpdk_mark(CT_DPDK_MAX_ID, CT_OFFLOAD_DIR_REPLY),
+                       count, age);
+    ret = d->api->validate(port->info.port_id, &spec->attr, spec->items,
+                           spec->actions, &error);
+    free(spec);
+    if (ret) {
+        *reason = xasprintf("%s: %s (%s)", what, ovs_strerror(-ret),
+                            error.message ? error.message : "no details");
+        return -ret;
+    }
+    return 0;
+}
+
+/* Whether the port can create a CONNTRACK indirect action, which is all
+ * that can be learned without a connection. */
+static enum ct_dpdk_cap
+ct_dpdk_probe_conntrack(struct ct_offload_dpdk *d,
+                        const struct ct_dpdk_port *port)
+{
+    const struct rte_flow_indir_action_conf conf = { .ingress = 1 };
+    struct rte_flow_action_conntrack ct = {
+        .peer_port = port->info.port_id,
+        .is_original_dir = 1,
+        .enable = 1,
+        .liberal_mode = 1,
+        .state = RTE_FLOW_CONNTRACK_STATE_ESTABLISHED,
+        .original_dir = { .scale = 0xf },
+        .reply_dir = { .scale = 0xf },
+    };
+    const struct rte_flow_action action = {
+        .type = RTE_FLOW_ACTION_TYPE_CONNTRACK,
+        .conf = &ct,
+    };
+    struct rte_flow_action_handle *handle;
+    struct rte_flow_error error;
+
+    if (!d->api->action_handle_create || !d->api->action_handle_destroy) {
+        return CT_DPDK_CAP_UNKNOWN;
+    }
+    memset(&error, 0, sizeof error);
+    handle = d->api->action_handle_create(port->info.port_id, &conf, &action,
+                                          &error);
+    if (!handle) {
+        return CT_DPDK_CAP_NO;
+    }
+    if (d->api->action_handle_destroy(port->info.port_id, handle, &error)) {
+        VLOG_WARN_RL(&rl, "%s: %s: could not destroy the CONNTRACK probe "
+                     "object (%s)", d->up.name, port->info.name,
+                     error.message ? error.message : "no details");
+    }
+    return CT_DPDK_CAP_YES;
+}
+
+static void
+ct_dpdk_probe(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
+{
+    struct rte_flow_port_info port_info;
+    struct rte_flow_queue_info queue_info;
+    struct rte_flow_error error;
+
+    free(port->reason);
+    port->reason = NULL;
+    port->strategy = CT_DPDK_NONE;
+    port->age = false;
+    port->async = CT_DPDK_CAP_UNKNOWN;
+    port->conntrack_action = CT_DPDK_CAP_UNKNOWN;
+
+    /* Other capabilities, for show commands. */
+    memset(&port_info, 0, sizeof port_info);
+    memset(&queue_info, 0, sizeof queue_info);
+    memset(&error, 0, sizeof error);
+    if (!d->api->info_get) {
+        /* Not probed. */
+    } else if (d->api->info_get(port->info.port_id, &port_info, &queue_info,
+                                &error)) {
+        port->async = CT_DPDK_CAP_NO;
+        port->conntrack_action = CT_DPDK_CAP_NO;
+    } else {
+        port->async = (port_info.max_nb_queues > 0
+                       ? CT_DPDK_CAP_YES : CT_DPDK_CAP_NO);
+        port->conntrack_action = (port_info.max_nb_conn_tracks > 0
+                                  ? ct_dpdk_probe_conntrack(d, port)
+                                  : CT_DPDK_CAP_NO);
+    }
+
+    /* COUNT is needed too: without hardware last-used times, conntrack
+     * would expire busy connections. */
+    if (!ct_dpdk_probe_rule(d, port, false, false, "MARK", &port->reason)
+        && !ct_dpdk_probe_rule(d, port, true, false, "COUNT",
+                               &port->reason)) {
+        char *ignored = NULL;
+
+        port->strategy = CT_DPDK_PARTIAL;
+        port->age = !ct_dpdk_probe_rule(d, port, true, true, "AGE",
+                                        &ignored);
+        free(ignored);
+    }
+
+    if (port->strategy == CT_DPDK_NONE) {
+        VLOG_INFO("%s: %s (port %"PRIu16"): no conntrack offload: %s",
+                  d->up.name, port->info.name, port->info.port_id,
+                  port->reason);
+    } else {
+        VLOG_INFO("%s: %s (port %"PRIu16"): conntrack offload with MARK, "
+                  "COUNT%s", d->up.name, port->info.name, port->info.port_id,
+                  port->age ? ", AGE" : "");
+    }
+}
+
+/* The probed state of 'odp_port', probing it on first use and again if it
+ * changed (another DPDK port, or another number of queues), or NULL if the
+ * port is not a DPDK port of this instance. */
+static struct ct_dpdk_port *
+ct_dpdk_port_get(struct ct_offload_dpdk *d, odp_port_t odp_port)
+{
+    struct ct_offload_dpdk_port_info info;
+    struct ct_dpdk_port *port;
+
+    memset(&info, 0, sizeof info);
+    if (odp_port == ODPP_NONE
+        || d->api->port_resolve(&d->up, odp_port, &info)) {
+        return NULL;
+    }
+
+    port = ct_dpdk_port_find(d, odp_port);
+    if (!port) {
+        port = xzalloc(sizeof *port);
+        port->odp_port = odp_port;
+        port->info = info;
+        hmap_insert(&d->ports, &port->node, hash_int(odp_to_u32(odp_port),
+                                                     0));
+        ct_dpdk_probe(d, port);
+    } else if (memcmp(&port->info, &info, sizeof info)) {
+        port->info = info;
+        ct_dpdk_probe(d, port);
+    }
+    return port;
+}
+
+/* Connections. */
+
+static struct ct_dpdk_conn *
+ct_dpdk_conn_find(const struct ct_offload_dpdk *d, uint32_t id)
+{
+    struct ct_dpdk_conn *c;
+
+    CMAP_FOR_EACH_WITH_HASH (c, mark_node, hash_int(id, 0), &d->marks) {
+        if (c->id == id) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* A free id, or 0 if there is none.  Ids are taken in sequence, so that
+ * one comes back only after about 4 million others (CT_DPDK_MAX_ID): a packet that hardware marked
+ * just before its connection's rules went away may wait in a receive ring
+ * for a while, and must not then resolve to a newer connection. */
+static uint32_t
+ct_dpdk_alloc_id(struct ct_offload_dpdk *d)
+{
+    if (d->n_conns >= CT_DPDK_MAX_ID) {
+        return 0;
+    }
+    do {
+        d->last_id = d->last_id % CT_DPDK_MAX_ID + 1;
+    } while (ct_dpdk_conn_find(d, d->last_id));
+    return d->last_id;
+}
+
+static void
+ct_dpdk_conn_remove(struct ct_offload_dpdk *d, struct ct_dpdk_conn *c)
+{
+    /* Unpublish the marks first: packets that hardware marks until the
+     * rules are gone then take the software path. */
+    cmap_remove(&d->marks, &c->mark_node, hash_int(c->id, 0));
+    for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        hmap_remove(&d->rules, &c->rules[i].node);
+        ct_dpdk_rule_destroy(d, &c->rules[i]);
+    }
+    d->n_conns--;
+    c->conn->provider_data = NULL;
+    /* PMD threads may be reading it. */
+    ovsrcu_postpone(free, c);
+}
+
+/* Provider callbacks. */
+
+static int
+dpdk_create(const struct ct_offload_class *class OVS_UNUSED,
+            struct dpif_offload *dpif_offload OVS_UNUSED,
+            struct ct_offload **instp)
+{
+    struct ct_offload_dpdk *d = xzalloc(sizeof *d);
+
+    d->api = flow_api;
+    cmap_init(&d->marks);
+    hmap_init(&d->rules);
+    hmap_init(&d->ports);
+    *instp = &d->up;
+    return 0;
+}
+
+static void
+dpdk_flush(struct ct_offload *inst)
+{
+    struct ct_offload_dpdk *d = dpdk_cast(inst);
+    struct ct_dpdk_conn *c;
+
+    CMAP_FOR_EACH (c, mark_node, &d->marks) {
+        ct_dpdk_conn_remove(d, c);
+    }
+}
+
+static void
+dpdk_destroy(struct ct_offload *inst)
+{
+    struct ct_offload_dpdk *d = dpdk_cast(inst);
+    struct ct_dpdk_port *port;
+
+    dpdk_flush(inst);
+    ovs_assert(!d->n_conns && hmap_is_empty(&d->rules));
+    HMAP_FOR_EACH_POP (port, node, &d->ports) {
+        free(port->reason);
+        free(port);
+    }
+    hmap_destroy(&d->ports);
+    hmap_destroy(&d->rules);
+    cmap_destroy(&d->marks);
+    free(d);
+}
+
+static bool
+dpdk_can_offload(const struct ct_offload *inst,
+                 const struct ct_offload_conn *conn)
+{
+    const struct ct_dpif_tuple *tuple = &conn->tuple[CT_OFFLOAD_DIR_ORIG];
+    struct ct_offload_dpdk *d = dpdk_cast(inst);
+    struct ct_offload_dpdk_port_info info;
+
+    /* NAT needs nothing here: rules match packets as they arrive (the
+     * reply tuple is the translated one), and process_one_offloaded() in
+     * conntrack.c still runs handle_nat() on a marked packet. */
+    if ((tuple->l3_type != AF_INET && tuple->l3_type != AF_INET6)
+        || (tuple->ip_proto != IPPROTO_TCP
+            && tuple->ip_proto != IPPROTO_UDP)) {
+        return false;
+    }
+    return !d->api->port_resolve(inst, conn->in_port[CT_OFFLOAD_DIR_ORIG],
+                                 &info);
+}
+
+/* Returns the port that carries direction 'dir' of 'conn', or NULL after
+ * counting a refusal. */
+static struct ct_dpdk_port *
+ct_dpdk_usable_port(struct ct_offload_dpdk *d,
+                    const struct ct_offload_conn *conn,
+                    enum ct_offload_dir dir)
+{
+    struct ct_dpdk_port *port = ct_dpdk_port_get(d, conn->in_port[dir]);
+
+    if (port && port->strategy == CT_DPDK_NONE) {
+        port->n_refused++;
+        COVERAGE_INC(ct_offload_dpdk_refused);
+        return NULL;
+    }
+    return port;
+}
+
+static int
+dpdk_conn_add(struct ct_offload *inst, struct ct_offload_conn *conn)
+{
+    /* Probes the port on its first connection, and lets one that cannot
+     * carry connections pass them on. */
+    return (ct_dpdk_usable_port(dpdk_cast(inst), conn, CT_OFFLOAD_DIR_ORIG)
+            ? 0 : EOPNOTSUPP);
+}
+
+static int
+dpdk_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
+                      struct netdev *reply_netdev OVS_UNUSED)
+{
+    struct ct_offload_dpdk *d = dpdk_cast(inst);
+    struct ct_dpdk_port *ports[CT_OFFLOAD_N_DIRS];
+    struct ct_dpdk_conn *c;
+    int error;
+
+    for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        ports[i] = ct_dpdk_usable_port(d, conn, i);
+        if (!ports[i]) {
+            return EOPNOTSUPP;
+        }
+    }
+    for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        if (ct_dpdk_rule_find(d, &conn->tuple[i], ports[i])) {
+            /* Same tuple on the same port, another zone: hardware cannot
+             * tell them apart. */
+            d->n_conflicts++;
+            COVERAGE_INC(ct_offload_dpdk_conflict);
+            return EEXIST;
+        }
+    }
+
+    c = xzalloc(sizeof *c);
+    c->id = ct_dpdk_alloc_id(d);
+    if (!c->id) {
+        free(c);
+        return ENOSPC;
+    }
+    c->conn = conn;
+    for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        error = ct_dpdk_rule_create(d, ports[i], &conn->tuple[i],
+                                    ct_dpdk_mark(c->id, i), &c->rules[i]);
+        if (error) {
+            /* Both directions or none. */
+            for (int j = 0; j < i; j++) {
+                ct_dpdk_rule_destroy(d, &c->rules[j]);
+            }
+            /* Never published: no reader can have it. */
+            free(c);
+            return error;
+        }
+    }
+
+    for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        hmap_insert(&d->rules, &c->rules[i].node,
+                    ct_dpdk_rule_hash(&c->rules[i].tuple, ports[i]));
+    }
+    cmap_insert(&d->marks, &c->mark_node, hash_int(c->id, 0));
+    d->n_conns++;
+    conn->provider_data = c;
+    return 0;
+}
+
+static void
+dpdk_conn_del(struct ct_offload *inst, struct ct_offload_conn *conn)
+{
+    if (conn->provider_data) {
+        ct_dpdk_conn_remove(dpdk_cast(inst), conn->provider_data);
+    }
+}
+
+/* Queries the counters of 'rule' and, if it saw packets since the last
+ * query, updates 'c->last_used'.  Returns 0 or a positive errno value. */
+static int
+ct_dpdk_rule_update(struct ct_offload_dpdk *d, struct ct_dpdk_conn *c,
+                    struct ct_dpdk_rule *rule, long long now)
+{
+    struct rte_flow_action_count count_conf = { .id = 0 };
+    struct rte_flow_action count = {
+        .type = RTE_FLOW_ACTION_TYPE_COUNT, .conf = &count_conf,
+    };
+    struct rte_flow_query_count counters = { .reset = 0 };
+    struct rte_flow_error error;
+    int ret;
+
+    memset(&error, 0, sizeof error);
+    ret = d->api->query(rule->port_id, rule->flow, &count, &counters,
+                        &error);
+    if (ret) {
+        return ct_dpdk_flow_failed(d, rule->port, "query", -ret, &error);
+    }
+    if (counters.bytes_set) {
+        rule->bytes = counters.bytes;
+    }
+    if (!counters.hits_set || counters.hits <= rule->hits) {
+        return 0;
+    }
+    rule->hits = counters.hits;
+
+    /* New packets: used now, or when AGE says, which is more precise if
+     * conntrack asks long after the last packet. */
+    long long used = now;
+    if (rule->age) {
+        struct rte_flow_query_age age_data;
+        struct rte_flow_action age = { .type = RTE_FLOW_ACTION_TYPE_AGE };
+
+        memset(&age_data, 0, sizeof age_data);
+        if (!d->api->query(rule->port_id, rule->flow, &age, &age_data,
+                           &error)
+            && age_data.sec_since_last_hit_valid) {
+            used = now - age_data.sec_since_last_hit * 1000LL;
+        }
+    }
+    c->last_used = MAX(c->last_used, used);
+    return 0;
+}
+
+static int
+dpdk_conn_update(struct ct_offload *inst, struct ct_offload_conn *conn,
+                 struct ct_offload_hw_stats *stats)
+{
+    struct ct_offload_dpdk *d = dpdk_cast(inst);
+    struct ct_dpdk_conn *c = conn->provider_data;
+    long long now = time_msec();
+    int error = 0, n_ok = 0;
+
+    memset(stats, 0, sizeof *stats);
+    if (!c) {
+        return ENOENT;
+    }
+    for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        struct ct_dpdk_rule *rule = &c->rules[i];
+        int err = ct_dpdk_rule_update(d, c, rule, now);
+
+        if (err) {
+            error = err;
+        } else {
+            n_ok++;
+        }
+        stats->packets += rule->hits;
+        stats->bytes += rule->bytes;
+    }
+    stats->last_used = c->last_used;
+    /* One direction's counters are enough to keep a busy connection. */
+    return n_ok ? 0 : error;
+}
+
+static int
+compare_ports(const void *a_, const void *b_)
+{
+    const struct ct_dpdk_port *const *a = a_;
+    const struct ct_dpdk_port *const *b = b_;
+    uint32_t pa = odp_to_u32((*a)->odp_port);
+    uint32_t pb = odp_to_u32((*b)->odp_port);
+
+    return pa < pb ? -1 : pa > pb;
+}
+
+static const char *
+strategy_name(enum ct_dpdk_strategy strategy)
+{
+    return strategy == CT_DPDK_PARTIAL ? "partial" : "none";
+}
+
+static const char *
+conntrack_action_status(const struct ct_dpdk_port *port)
+{
+    return (port->conntrack_action == CT_DPDK_CAP_YES
+            ? "supported but unused (no TCP window state)"
+            : port->conntrack_action == CT_DPDK_CAP_NO ? "unsupported"
+            : "not probed");
+}
+
+static const char *
+async_status(const struct ct_dpdk_port *port)
+{
+    return (port->async == CT_DPDK_CAP_YES ? "supported but unused"
+            : port->async == CT_DPDK_CAP_NO ? "unsupported"
+            : "not probed");
+}
+
+static void
+dpdk_format_port(const struct ct_dpdk_port *port, struct ds *ds)
+{
+    ds_put_format(ds, "port %"PRIu32": %s (dpdk port %"PRIu16"): strategy %s",
+                  odp_to_u32(port->odp_port), port->info.name,
+                  port->info.port_id, strategy_name(port->strategy));
+    if (port->strategy == CT_DPDK_PARTIAL) {
+        ds_put_format(ds, " (MARK, COUNT%s)", port->age ? ", AGE" : "");
+    } else {
+        ds_put_format(ds, " (%s)", port->reason);
+    }
+    ds_put_format(ds, ", rules %"PRIu64", created %"PRIu64", refused %"
+                  PRIu64"\n", port->n_rules, port->n_created,
+                  port->n_refused);
+    ds_put_cstr(ds, "  failures:");
+    for (int i = 0; i < CT_DPDK_N_FAILURES; i++) {
+        ds_put_format(ds, "%s %s %"PRIu64, i ? "," : "", failure_names[i],
+                      port->n_failures[i]);
+    }
+    ds_put_format(ds, "\n  conntrack action: %s, async: %s\n",
+                  conntrack_action_status(port), async_status(port));
+}
+
+static struct json *
+dpdk_port_to_json(const struct ct_dpdk_port *port)
+{
+    struct json *json = json_object_create();
+    struct json *failures = json_object_create();
+
+    json_object_put_string(json, "name", port->info.name);
+    json_object_put(json, "dpdk_port_id",
+                    json_integer_create(port->info.port_id));
+    json_object_put_string(json, "strategy", strategy_name(port->strategy));
+    if (port->strategy == CT_DPDK_PARTIAL) {
+        json_object_put(json, "age", json_boolean_create(port->age));
+    } else {
+        json_object_put_string(json, "reason", port->reason);
+    }
+    json_object_put(json, "rules", json_integer_create(port->n_rules));
+    json_object_put(json, "created", json_integer_create(port->n_created));
+    json_object_put(json, "refused", json_integer_create(port->n_refused));
+    for (int i = 0; i < CT_DPDK_N_FAILURES; i++) {
+        json_object_put(failures, failure_names[i],
+                        json_integer_create(port->n_failures[i]));
+    }
+    json_object_put(json, "failures", failures);
+    json_object_put_string(json, "conntrack_action",
+                           conntrack_action_status(port));
+    json_object_put_string(json, "async", async_status(port));
+    return json;
+}
+
+static void
+dpdk_get_debug(const struct ct_offload *inst, struct ds *ds,
+               struct json *json)
+{
+    const struct ct_offload_dpdk *d = dpdk_cast(inst);
+    size_t n_ports = hmap_count(&d->ports), n = 0;
+    const struct ct_dpdk_port **ports;
+    const struct ct_dpdk_port *port;
+
+    /* Stable output for tests. */
+    ports = xmalloc(MAX(n_ports, 1) * sizeof *ports);
+    HMAP_FOR_EACH (port, node, &d->ports) {
+        struct ct_offload_dpdk_port_info info;
+
+        /* Not ports that left the datapath. */
+        if (port->n_rules
+            || !d->api->port_resolve(inst, port->odp_port, &info)) {
+            ports[n++] = port;
+        }
+    }
+    qsort(ports, n, sizeof *ports, compare_ports);
+
+    if (ds) {
+        ds_put_format(ds, "dpdk: %"PRIuSIZE" connections, %"PRIu64
+                      " conflicts\n", d->n_conns, d->n_conflicts);
+        for (size_t i = 0; i < n; i++) {
+            dpdk_format_port(ports[i], ds);
+        }
+    } else {
+        struct json *json_ports = json_object_create();
+
+        for (size_t i = 0; i < n; i++) {
+            char *key = xasprintf("%"PRIu32, odp_to_u32(ports[i]->odp_port));
+
+            json_object_put(json_ports, key, dpdk_port_to_json(ports[i]));
+            free(key);
+        }
+        json_object_put(json, "dpdk_connections",
+                        json_integer_create(d->n_conns));
+        json_object_put(json, "dpdk_conflicts",
+                        json_integer_create(d->n_conflicts));
+        json_object_put(json, "dpdk_ports", json_ports);
+    }
+    free(ports);
+}
+
+/* Receive path. */
+
+bool
+ct_offload_dpdk_mark_lookup(const struct ct_offload *inst, uint32_t mark,
+                            const struct ct_offload_conn **conn,
+                            enum ct_offload_dir *dir)
+{
+    const struct ct_dpdk_conn *c;
+
+    if (!inst || !ct_offload_dpdk_is_ct_mark(mark)) {
+        return false;
+    }
+    c = ct_dpdk_conn_find(dpdk_cast(inst),
+                          (mark & ~CT_OFFLOAD_DPDK_MARK_BIT) >> 1);
+    if (!c) {
+        return false;
+    }
+    *conn = c->conn;
+    *dir = mark & 1 ? CT_OFFLOAD_DIR_REPLY : CT_OFFLOAD_DIR_ORIG;
+    return true;
+}
+
+bool
+ct_offload_dpdk_packet_recover(const struct ct_offload *inst,
+                               struct dp_packet *packet, uint32_t mark)
+{
+    const struct ct_offload_conn *conn;
+    enum ct_offload_dir dir;
+
+    if (!ct_offload_dpdk_is_ct_mark(mark)) {
+        return false;
+    }
+    /* A connection just removed leaves packets that software tracks as
+     * usual.  The mark does not depend on the zone of the ct() action that
+     * will see the packet: process_one_offloaded() in conntrack.c compares
+     * zones and sends a packet seen in another zone to the normal
+     * lookup. */
+    if (ct_offload_dpdk_mark_lookup(inst, mark, &conn, &dir)
+        && ct_offload_packet_set_conn(packet, conn, dir)) {
+        COVERAGE_INC(ct_offload_dpdk_mark_hit);
+    } else {
+        COVERAGE_INC(ct_offload_dpdk_mark_miss);
+    }
+    return true;
+}
+
+const struct ct_offload_class ct_offload_dpdk_class = {
+    .type = "dpdk",
+    .priority = 30,
+    .create = dpdk_create,
+    .destroy = dpdk_destroy,
+    .can_offload = dpdk_can_offload,
+    .conn_add = dpdk_conn_add,
+    .conn_established = dpdk_conn_established,
+    .conn_del = dpdk_conn_del,
+    .conn_update = dpdk_conn_update,
+    .flush = dpdk_flush,
+    .get_debug = dpdk_get_debug,
+};

@@ -1,0 +1,1279 @@
+/*
+ * Copyright (c) 2026 The ct-offload authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* Unit tests of the DPDK conntrack offload provider.  A recording fake of
+ * rte_flow stands in for the NIC, through the provider's seam, and each
+ * test compares the rules it received with what the provider promises. */
+
+#include <config.h>
+#undef NDEBUG
+#include <errno.h>
+#include <sys/socket.h>
+
+#include <rte_errno.h>
+#include <rte_flow.h>
+
+#include "coverage.h"
+#include "ct-dpif.h"
+#include "ct-offload.h"
+#include "ct-offload-dpdk.h"
+#include "ct-offload-provider.h"
+#include "dp-packet.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/vlog.h"
+#include "ovstest.h"
+#include "packets.h"
+#include "timeval.h"
+#include "util.h"
+
+#define DP_NAME "dpdk@test"
+
+/* The provider's coverage counters: count() returns and zeroes this
+ * thread's part, and the tests call the provider on this thread. */
+extern struct coverage_counter counter_ct_offload_dpdk_enospc;
+extern struct coverage_counter counter_ct_offload_dpdk_enotsup;
+extern struct coverage_counter counter_ct_offload_dpdk_einval;
+extern struct coverage_counter counter_ct_offload_dpdk_error;
+extern struct coverage_counter counter_ct_offload_dpdk_refused;
+extern struct coverage_counter counter_ct_offload_dpdk_conflict;
+
+static unsigned int
+coverage_take(struct coverage_counter *c)
+{
+    return c->count();
+}
+
+/* The fake NIC. */
+
+struct fake_port {
+    odp_port_t odp_port;
+    uint16_t port_id;
+    uint16_t n_rxq;
+    bool dpdk;                  /* False: not a DPDK Ethernet port. */
+    bool gone;                  /* Removed from the datapath. */
+    bool mark;                  /* Accepts MARK. */
+    bool count;                 /* Accepts COUNT. */
+    bool age;                   /* Accepts AGE. */
+    bool info;                  /* rte_flow_info_get() works. */
+    bool async;                 /* Reports template API queues. */
+    bool conntrack;             /* Reports CONNTRACK objects. */
+    bool conntrack_create;      /* Can create one. */
+};
+
+struct rec_item {
+    enum rte_flow_item_type type;
+    bool has_spec, has_mask;
+    uint8_t spec[64], mask[64];
+};
+
+struct rec_action {
+    enum rte_flow_action_type type;
+    union {
+        uint8_t conf[64];
+        uint64_t align_;        /* For the casts to action types. */
+    };
+    uint16_t queues[16];
+};
+
+struct fake_rule {
+    bool live;
+    uint16_t port_id;
+    struct rte_flow_attr attr;
+    struct rec_item items[8];
+    size_t n_items;
+    struct rec_action actions[8];
+    size_t n_actions;
+    uint32_t mark;
+
+    /* What queries return. */
+    uint64_t hits, bytes;
+    bool age_valid;
+    uint32_t age_sec;
+};
+
+#define MAX_RULES 64
+
+/* Filled in by the provider's calls: the tests read it only after the
+ * calls returned (directly, or after ct_offload_dp_wait()). */
+static struct fake {
+    struct fake_port ports[8];
+    size_t n_ports;
+
+    struct fake_rule rules[MAX_RULES];
+    size_t n_rules;
+
+    /* Failure injection: the Nth create/destroy/query from now fails with
+     * 'fail_errno' (1 is the next one). */
+    int fail_create_in;
+    int fail_destroy_in;
+    int fail_query_in;
+    bool fail_query_all;
+    int fail_errno;
+
+    /* Calls. */
+    int n_validate, n_create, n_destroy, n_query, n_info;
+    int n_handle_create, n_handle_destroy;
+    uint32_t last_validate_mark;
+    struct rte_flow_action_conntrack last_ct;
+} fake;
+
+static struct fake_port *
+fake_port_by_id(uint16_t port_id)
+{
+    for (size_t i = 0; i < fake.n_ports; i++) {
+        if (fake.ports[i].port_id == port_id) {
+            return &fake.ports[i];
+        }
+    }
+    ovs_assert(false);
+    return NULL;
+}
+
+static struct fake_port *
+fake_port_add(uint32_t odp_port, uint16_t n_rxq)
+{
+    struct fake_port *p = &fake.ports[fake.n_ports++];
+
+    *p = (struct fake_port) {
+        .odp_port = u32_to_odp(odp_port),
+        .port_id = 100 + odp_port,
+        .n_rxq = n_rxq,
+        .dpdk = true,
+        .mark = true,
+        .count = true,
+        .age = true,
+        .info = true,
+        .async = true,
+        .conntrack = true,
+        .conntrack_create = true,
+    };
+    return p;
+}
+
+static bool
+fake_take_failure(int *counter)
+{
+    if (*counter > 0) {
+        *counter -= 1;
+        return *counter == 0;
+    }
+    return false;
+}
+
+static int
+fake_port_resolve(const struct ct_offload *inst OVS_UNUSED, odp_port_t port,
+                  struct ct_offload_dpdk_port_info *info)
+{
+    for (size_t i = 0; i < fake.n_ports; i++) {
+        struct fake_port *p = &fake.ports[i];
+
+        if (p->odp_port == port && !p->gone) {
+            if (!p->dpdk) {
+                return EOPNOTSUPP;
+            }
+            info->port_id = p->port_id;
+            info->n_rxq = p->n_rxq;
+            snprintf(info->name, sizeof info->name, "p%"PRIu32,
+                     odp_to_u32(port));
+            return 0;
+        }
+    }
+    return ENODEV;
+}
+
+static int
+fake_validate(uint16_t port_id, const struct rte_flow_attr *attr OVS_UNUSED,
+              const struct rte_flow_item pattern[] OVS_UNUSED,
+              const struct rte_flow_action actions[],
+              struct rte_flow_error *error)
+{
+    struct fake_port *p = fake_port_by_id(port_id);
+
+    fake.n_validate++;
+    for (const struct rte_flow_action *a = actions;
+         a->type != RTE_FLOW_ACTION_TYPE_END; a++) {
+        const char *msg = NULL;
+
+        if (a->type == RTE_FLOW_ACTION_TYPE_MARK) {
+            const struct rte_flow_action_mark *mark = a->conf;
+
+            fake.last_validate_mark = mark->id;
+            msg = p->mark ? NULL : "no mark";
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_COUNT) {
+            msg = p->count ? NULL : "no count";
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_AGE) {
+            msg = p->age ? NULL : "no age";
+        }
+        if (msg) {
+            error->type = RTE_FLOW_ERROR_TYPE_ACTION;
+            error->message = msg;
+            return -ENOTSUP;
+        }
+    }
+    return 0;
+}
+
+/* The size of the spec and mask of an item of 'type' (-Wswitch-enum
+ * rules out a switch over DPDK's long enums). */
+static size_t
+item_size(enum rte_flow_item_type type)
+{
+    return (type == RTE_FLOW_ITEM_TYPE_ETH ? sizeof(struct rte_flow_item_eth)
+            : type == RTE_FLOW_ITEM_TYPE_IPV4
+            ? sizeof(struct rte_flow_item_ipv4)
+            : type == RTE_FLOW_ITEM_TYPE_IPV6
+            ? sizeof(struct rte_flow_item_ipv6)
+            : type == RTE_FLOW_ITEM_TYPE_TCP
+            ? sizeof(struct rte_flow_item_tcp)
+            : type == RTE_FLOW_ITEM_TYPE_UDP
+            ? sizeof(struct rte_flow_item_udp)
+            : 0);
+}
+
+static size_t
+action_size(enum rte_flow_action_type type)
+{
+    return (type == RTE_FLOW_ACTION_TYPE_MARK
+            ? sizeof(struct rte_flow_action_mark)
+            : type == RTE_FLOW_ACTION_TYPE_COUNT
+            ? sizeof(struct rte_flow_action_count)
+            : type == RTE_FLOW_ACTION_TYPE_AGE
+            ? sizeof(struct rte_flow_action_age)
+            : type == RTE_FLOW_ACTION_TYPE_RSS
+            ? sizeof(struct rte_flow_action_rss)
+            : 0);
+}
+
+static struct rte_flow *
+fake_create(uint16_t port_id, const struct rte_flow_attr *attr,
+            const struct rte_flow_item pattern[],
+            const struct rte_flow_action actions[],
+            struct rte_flow_error *error)
+{
+    struct fake_rule *r;
+
+    fake.n_create++;
+    if (fake_take_failure(&fake.fail_create_in)) {
+        error->type = RTE_FLOW_ERROR_TYPE_UNSPECIFIED;
+        error->message = "injected";
+        rte_errno = fake.fail_errno;
+        return NULL;
+    }
+    ovs_assert(fake.n_rules < MAX_RULES);
+    r = &fake.rules[fake.n_rules++];
+    memset(r, 0, sizeof *r);
+    r->live = true;
+    r->port_id = port_id;
+    r->attr = *attr;
+    for (const struct rte_flow_item *it = pattern; ; it++) {
+        struct rec_item *ri = &r->items[r->n_items++];
+        size_t size = item_size(it->type);
+
+        ri->type = it->type;
+        ovs_assert(size <= sizeof ri->spec);
+        ovs_assert(!it->last);
+        ri->has_spec = it->spec != NULL;
+        ri->has_mask = it->mask != NULL;
+        if (it->spec) {
+            memcpy(ri->spec, it->spec, size);
+        }
+        if (it->mask) {
+            memcpy(ri->mask, it->mask, size);
+        }
+        if (it->type == RTE_FLOW_ITEM_TYPE_END) {
+            break;
+        }
+    }
+    for (const struct rte_flow_action *a = actions; ; a++) {
+        struct rec_action *ra = &r->actions[r->n_actions++];
+
+        ra->type = a->type;
+        if (a->conf) {
+            memcpy(ra->conf, a->conf, action_size(a->type));
+        }
+        if (a->type == RTE_FLOW_ACTION_TYPE_MARK) {
+            r->mark = ((const struct rte_flow_action_mark *) a->conf)->id;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_RSS) {
+            const struct rte_flow_action_rss *rss = a->conf;
+
+            ovs_assert(rss->queue_num <= ARRAY_SIZE(ra->queues));
+            memcpy(ra->queues, rss->queue,
+                   rss->queue_num * sizeof rss->queue[0]);
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_END) {
+            break;
+        }
+    }
+    return (struct rte_flow *) (uintptr_t) (r - fake.rules + 1);
+}
+
+static struct fake_rule *
+fake_rule(struct rte_flow *flow)
+{
+    uintptr_t idx = (uintptr_t) flow;
+
+    ovs_assert(idx >= 1 && idx <= fake.n_rules);
+    return &fake.rules[idx - 1];
+}
+
+static int
+fake_destroy(uint16_t port_id, struct rte_flow *flow,
+             struct rte_flow_error *error)
+{
+    struct fake_rule *r = fake_rule(flow);
+
+    fake.n_destroy++;
+    ovs_assert(r->live && r->port_id == port_id);
+    /* Gone even when reporting a failure: that is the worst case. */
+    r->live = false;
+    if (fake_take_failure(&fake.fail_destroy_in)) {
+        error->message = "injected";
+        return -fake.fail_errno;
+    }
+    return 0;
+}
+
+static int
+fake_query(uint16_t port_id, struct rte_flow *flow,
+           const struct rte_flow_action *action, void *data,
+           struct rte_flow_error *error)
+{
+    struct fake_rule *r = fake_rule(flow);
+
+    fake.n_query++;
+    ovs_assert(r->live && r->port_id == port_id);
+    if (fake_take_failure(&fake.fail_query_in) || fake.fail_query_all) {
+        error->message = "injected";
+        return -fake.fail_errno;
+    }
+    if (action->type == RTE_FLOW_ACTION_TYPE_COUNT) {
+        struct rte_flow_query_count *q = data;
+
+        ovs_assert(!q->reset);
+        q->hits_set = q->bytes_set = 1;
+        q->hits = r->hits;
+        q->bytes = r->bytes;
+        return 0;
+    } else if (action->type == RTE_FLOW_ACTION_TYPE_AGE) {
+        struct rte_flow_query_age *q = data;
+
+        ovs_assert(r->n_actions > 2
+                   && r->actions[2].type == RTE_FLOW_ACTION_TYPE_AGE);
+        q->sec_since_last_hit_valid = r->age_valid;
+        q->sec_since_last_hit = r->age_sec;
+        return 0;
+    }
+    return -ENOTSUP;
+}
+
+static int
+fake_info_get(uint16_t port_id, struct rte_flow_port_info *port_info,
+              struct rte_flow_queue_info *queue_info OVS_UNUSED,
+              struct rte_flow_error *error OVS_UNUSED)
+{
+    struct fake_port *p = fake_port_by_id(port_id);
+
+    fake.n_info++;
+    if (!p->info) {
+        return -ENOTSUP;
+    }
+    port_info->max_nb_queues = p->async ? 4 : 0;
+    port_info->max_nb_conn_tracks = p->conntrack ? 1024 : 0;
+    return 0;
+}
+
+static struct rte_flow_action_handle *
+fake_handle_create(uint16_t port_id,
+                   const struct rte_flow_indir_action_conf *conf,
+                   const struct rte_flow_action *action,
+                   struct rte_flow_error *error OVS_UNUSED)
+{
+    struct fake_port *p = fake_port_by_id(port_id);
+
+    fake.n_handle_create++;
+    ovs_assert(conf->ingress && !conf->egress && !conf->transfer);
+    ovs_assert(action->type == RTE_FLOW_ACTION_TYPE_CONNTRACK);
+    fake.last_ct = *(const struct rte_flow_action_conntrack *) action->conf;
+    if (!p->conntrack_create) {
+        rte_errno = ENOTSUP;
+        return NULL;
+    }
+    return (struct rte_flow_action_handle *) (uintptr_t) 0x1000;
+}
+
+static int
+fake_handle_destroy(uint16_t port_id OVS_UNUSED,
+                    struct rte_flow_action_handle *handle,
+                    struct rte_flow_error *error OVS_UNUSED)
+{
+    fake.n_handle_destroy++;
+    ovs_assert(handle == (struct rte_flow_action_handle *) (uintptr_t)
+                         0x1000);
+    return 0;
+}
+
+static const struct ct_offload_dpdk_flow_api fake_api = {
+    .port_resolve = fake_port_resolve,
+    .validate = fake_validate,
+    .create = fake_create,
+    .destroy = fake_destroy,
+    .query = fake_query,
+    .info_get = fake_info_get,
+    .action_handle_create = fake_handle_create,
+    .action_handle_destroy = fake_handle_destroy,
+};
+
+static size_t
+n_live_rules(void)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < fake.n_rules; i++) {
+        n += fake.rules[i].live;
+    }
+    return n;
+}
+
+/* Test setup. */
+
+static struct ct_offload *
+setup(void)
+{
+    struct ct_offload *inst;
+
+    memset(&fake, 0, sizeof fake);
+    ct_offload_dpdk_set_flow_api(&fake_api);
+    ovs_assert(!ct_offload_create(&ct_offload_dpdk_class, NULL, DP_NAME,
+                                  &inst));
+    /* Forget counts left by earlier tests in this process. */
+    coverage_take(&counter_ct_offload_dpdk_enospc);
+    coverage_take(&counter_ct_offload_dpdk_enotsup);
+    coverage_take(&counter_ct_offload_dpdk_einval);
+    coverage_take(&counter_ct_offload_dpdk_error);
+    coverage_take(&counter_ct_offload_dpdk_refused);
+    coverage_take(&counter_ct_offload_dpdk_conflict);
+    return inst;
+}
+
+static void
+teardown(struct ct_offload *inst)
+{
+    ct_offload_destroy(inst);
+    ct_offload_dpdk_set_flow_api(NULL);
+    ovs_assert(!n_live_rules());
+}
+
+/* A connection from port 'orig' (10.0.0.1:sport -> 10.0.0.2:80, or the
+ * same in 2001:db8::/64) answered on port 'reply'. */
+static void
+conn_init(struct ct_offload_conn *conn, int af, uint8_t proto,
+          uint16_t sport, uint32_t orig, uint32_t reply)
+{
+    struct ct_dpif_tuple *o = &conn->tuple[CT_OFFLOAD_DIR_ORIG];
+    struct ct_dpif_tuple *r = &conn->tuple[CT_OFFLOAD_DIR_REPLY];
+
+    memset(conn, 0, sizeof *conn);
+    o->l3_type = af;
+    o->ip_proto = proto;
+    if (af == AF_INET) {
+        o->src.ip = htonl(0x0a000001);
+        o->dst.ip = htonl(0x0a000002);
+    } else {
+        ovs_assert(inet_pton(AF_INET6, "2001:db8::1", &o->src.in6) == 1);
+        ovs_assert(inet_pton(AF_INET6, "2001:db8::2", &o->dst.in6) == 1);
+    }
+    o->src_port = htons(sport);
+    o->dst_port = htons(80);
+
+    r->l3_type = af;
+    r->ip_proto = proto;
+    r->src = o->dst;
+    r->dst = o->src;
+    r->src_port = o->dst_port;
+    r->dst_port = o->src_port;
+
+    conn->in_port[CT_OFFLOAD_DIR_ORIG] = u32_to_odp(orig);
+    conn->in_port[CT_OFFLOAD_DIR_REPLY] = u32_to_odp(reply);
+}
+
+static int
+offload(struct ct_offload *inst, struct ct_offload_conn *conn)
+{
+    int error;
+
+    if (!inst->class->can_offload(inst, conn)) {
+        return EPERM;
+    }
+    error = inst->class->conn_add(inst, conn);
+    if (!error) {
+        error = inst->class->conn_established(inst, conn, NULL);
+    }
+    return error;
+}
+
+static char *
+debug_text(struct ct_offload *inst)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    inst->class->get_debug(inst, &ds, NULL);
+    return ds_steal_cstr(&ds);
+}
+
+static void
+expect_debug(struct ct_offload *inst, const char *expected)
+{
+    char *s = debug_text(inst);
+
+    if (strcmp(s, expected)) {
+        fprintf(stderr, "get_debug:\n%s\nexpected:\n%s\n", s, expected);
+        ovs_assert(false);
+    }
+    free(s);
+}
+
+static void
+check_item(const struct rec_item *ri, enum rte_flow_item_type type,
+           const void *spec, const void *mask)
+{
+    size_t size = item_size(type);
+
+    ovs_assert(ri->type == type);
+    ovs_assert(ri->has_spec && ri->has_mask);
+    ovs_assert(!memcmp(ri->spec, spec, size));
+    ovs_assert(!memcmp(ri->mask, mask, size));
+}
+
+/* Checks that 'r' is the rule for packets with tuple 't' arriving on
+ * 'port', with an AGE action if 'age'. */
+static void
+check_rule(const struct fake_rule *r, const struct ct_dpif_tuple *t,
+           const struct fake_port *port, bool age)
+{
+    bool ipv6 = t->l3_type == AF_INET6;
+    size_t n = 0;
+
+    ovs_assert(r->live);
+    ovs_assert(r->port_id == port->port_id);
+    ovs_assert(r->attr.ingress && !r->attr.egress && !r->attr.transfer);
+    ovs_assert(r->attr.group == 0 && r->attr.priority == 0);
+
+    /* Pattern. */
+    ovs_assert(r->n_items == 4);
+
+    struct rte_flow_item_eth eth_spec, eth_mask;
+    memset(&eth_spec, 0, sizeof eth_spec);
+    memset(&eth_mask, 0, sizeof eth_mask);
+    eth_spec.hdr.ether_type = htons(ipv6 ? 0x86dd : 0x0800);
+    eth_mask.hdr.ether_type = htons(0xffff);
+    check_item(&r->items[0], RTE_FLOW_ITEM_TYPE_ETH, &eth_spec, &eth_mask);
+
+    if (ipv6) {
+        struct rte_flow_item_ipv6 spec, mask;
+
+        memset(&spec, 0, sizeof spec);
+        memset(&mask, 0, sizeof mask);
+        memcpy(&spec.hdr.src_addr, &t->src.in6, 16);
+        memcpy(&spec.hdr.dst_addr, &t->dst.in6, 16);
+        spec.hdr.proto = t->ip_proto;
+        memset(&mask.hdr.src_addr, 0xff, 16);
+        memset(&mask.hdr.dst_addr, 0xff, 16);
+        mask.hdr.proto = 0xff;
+        check_item(&r->items[1], RTE_FLOW_ITEM_TYPE_IPV6, &spec, &mask);
+    } else {
+        struct rte_flow_item_ipv4 spec, mask;
+
+        memset(&spec, 0, sizeof spec);
+        memset(&mask, 0, sizeof mask);
+        spec.hdr.src_addr = t->src.ip;
+        spec.hdr.dst_addr = t->dst.ip;
+        spec.hdr.next_proto_id = t->ip_proto;
+        mask.hdr.src_addr = htonl(0xffffffff);
+        mask.hdr.dst_addr = htonl(0xffffffff);
+        mask.hdr.next_proto_id = 0xff;
+        /* MF and the offset must be 0: no fragments. */
+        mask.hdr.fragment_offset = htons(0x3fff);
+        check_item(&r->items[1], RTE_FLOW_ITEM_TYPE_IPV4, &spec, &mask);
+    }
+
+    if (t->ip_proto == IPPROTO_TCP) {
+        struct rte_flow_item_tcp spec, mask;
+
+        memset(&spec, 0, sizeof spec);
+        memset(&mask, 0, sizeof mask);
+        spec.hdr.src_port = t->src_port;
+        spec.hdr.dst_port = t->dst_port;
+        mask.hdr.src_port = htons(0xffff);
+        mask.hdr.dst_port = htons(0xffff);
+        /* SYN, FIN, RST must be clear. */
+        mask.hdr.tcp_flags = 0x02 | 0x01 | 0x04;
+        check_item(&r->items[2], RTE_FLOW_ITEM_TYPE_TCP, &spec, &mask);
+    } else {
+        struct rte_flow_item_udp spec, mask;
+
+        memset(&spec, 0, sizeof spec);
+        memset(&mask, 0, sizeof mask);
+        spec.hdr.src_port = t->src_port;
+        spec.hdr.dst_port = t->dst_port;
+        mask.hdr.src_port = htons(0xffff);
+        mask.hdr.dst_port = htons(0xffff);
+        check_item(&r->items[2], RTE_FLOW_ITEM_TYPE_UDP, &spec, &mask);
+    }
+    ovs_assert(r->items[3].type == RTE_FLOW_ITEM_TYPE_END);
+
+    /* Actions. */
+    ovs_assert(r->n_actions == (age ? 5 : 4));
+    ovs_assert(r->actions[n++].type == RTE_FLOW_ACTION_TYPE_MARK);
+    ovs_assert(ct_offload_dpdk_is_ct_mark(r->mark));
+    ovs_assert(r->actions[n++].type == RTE_FLOW_ACTION_TYPE_COUNT);
+    if (age) {
+        const struct rte_flow_action_age *a;
+
+        ovs_assert(r->actions[n].type == RTE_FLOW_ACTION_TYPE_AGE);
+        a = ALIGNED_CAST(const struct rte_flow_action_age *,
+                         r->actions[n].conf);
+        ovs_assert(a->timeout == 0xffffff);
+        n++;
+    }
+
+    const struct rte_flow_action_rss *rss;
+    ovs_assert(r->actions[n].type == RTE_FLOW_ACTION_TYPE_RSS);
+    rss = ALIGNED_CAST(const struct rte_flow_action_rss *,
+                       r->actions[n].conf);
+    ovs_assert(rss->queue_num == port->n_rxq);
+    ovs_assert(rss->func == RTE_ETH_HASH_FUNCTION_DEFAULT);
+    ovs_assert(rss->level == 0 && rss->key_len == 0);
+    ovs_assert(rss->types
+               == (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP));
+    for (uint16_t q = 0; q < port->n_rxq; q++) {
+        ovs_assert(r->actions[n].queues[q] == q);
+    }
+    n++;
+    ovs_assert(r->actions[n].type == RTE_FLOW_ACTION_TYPE_END);
+}
+
+/* Tests. */
+
+/* TCP and UDP over IPv4 and IPv6: one rule per direction, on its own
+ * port, exact 5-tuple, distinct marks that lead back to the connection. */
+static void
+test_rules(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    static const int afs[] = { AF_INET, AF_INET6 };
+    static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
+    struct ct_offload *inst = setup();
+    struct fake_port *p1 = fake_port_add(1, 4);
+    struct fake_port *p2 = fake_port_add(2, 2);
+    uint32_t marks_seen[8];
+    size_t n_marks = 0;
+
+    p2->age = false;
+    for (size_t i = 0; i < ARRAY_SIZE(afs); i++) {
+        for (size_t j = 0; j < ARRAY_SIZE(protos); j++) {
+            struct ct_offload_conn conn;
+            const struct ct_offload_conn *found;
+            enum ct_offload_dir dir;
+            size_t n_rules = fake.n_rules;
+
+            conn_init(&conn, afs[i], protos[j], 1000 + i * 2 + j, 1, 2);
+            ovs_assert(!offload(inst, &conn));
+            ovs_assert(conn.provider_data);
+            ovs_assert(fake.n_rules == n_rules + 2);
+
+            struct fake_rule *orig = &fake.rules[n_rules];
+            struct fake_rule *reply = &fake.rules[n_rules + 1];
+            check_rule(orig, &conn.tuple[CT_OFFLOAD_DIR_ORIG], p1, true);
+            check_rule(reply, &conn.tuple[CT_OFFLOAD_DIR_REPLY], p2, false);
+            ovs_assert(orig->mark != reply->mark);
+
+            ovs_assert(ct_offload_dpdk_mark_lookup(inst, orig->mark,
+                                                   &found, &dir));
+            ovs_assert(found == &conn && dir == CT_OFFLOAD_DIR_ORIG);
+            ovs_assert(ct_offload_dpdk_mark_lookup(inst, reply->mark,
+                                                   &found, &dir));
+            ovs_assert(found == &conn && dir == CT_OFFLOAD_DIR_REPLY);
+
+            /* Every connection has marks of its own. */
+            for (size_t k = 0; k < n_marks; k++) {
+                ovs_assert(marks_seen[k] != orig->mark
+                           && marks_seen[k] != reply->mark);
+            }
+            marks_seen[n_marks++] = orig->mark;
+            marks_seen[n_marks++] = reply->mark;
+
+            /* Delete: both rules go, the marks no longer resolve. */
+            uint32_t omark = orig->mark, rmark = reply->mark;
+            int n_destroy = fake.n_destroy;
+            inst->class->conn_del(inst, &conn);
+            ovs_assert(!conn.provider_data);
+            ovs_assert(fake.n_destroy == n_destroy + 2);
+            ovs_assert(!orig->live && !reply->live);
+            ovs_assert(!ct_offload_dpdk_mark_lookup(inst, omark, &found,
+                                                    &dir));
+            ovs_assert(!ct_offload_dpdk_mark_lookup(inst, rmark, &found,
+                                                    &dir));
+        }
+    }
+
+    /* Flow marks are not conntrack marks. */
+    const struct ct_offload_conn *found;
+    enum ct_offload_dir dir;
+    ovs_assert(!ct_offload_dpdk_mark_lookup(inst, 1, &found, &dir));
+    ovs_assert(!ct_offload_dpdk_mark_lookup(inst, CT_OFFLOAD_DPDK_MARK_BIT - 1,
+                                            &found, &dir));
+    /* Above 24 bits: a flow mark, even with the conntrack bit set and the
+     * id of a live connection. */
+    struct ct_offload_conn live;
+    conn_init(&live, AF_INET, IPPROTO_TCP, 999, 1, 2);
+    ovs_assert(!offload(inst, &live));
+    uint32_t live_mark = fake.rules[fake.n_rules - 2].mark;
+    ovs_assert(ct_offload_dpdk_mark_lookup(inst, live_mark, &found, &dir));
+    ovs_assert(!ct_offload_dpdk_mark_lookup(inst, live_mark | 0x01000000,
+                                            &found, &dir));
+    inst->class->conn_del(inst, &live);
+
+    /* Not offloaded: other protocols, ports that are not ours or not
+     * DPDK ports. */
+    struct ct_offload_conn conn;
+    fake_port_add(3, 1)->dpdk = false;
+    conn_init(&conn, AF_INET, IPPROTO_ICMP, 0, 1, 2);
+    ovs_assert(!inst->class->can_offload(inst, &conn));
+    conn_init(&conn, AF_INET, IPPROTO_SCTP, 5, 1, 2);
+    ovs_assert(!inst->class->can_offload(inst, &conn));
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 3, 2);
+    ovs_assert(!inst->class->can_offload(inst, &conn));
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 9, 2);
+    ovs_assert(!inst->class->can_offload(inst, &conn));
+    /* NAT is fine: software still rewrites marked packets. */
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 1, 2);
+    conn.nat_action = 1;
+    ovs_assert(inst->class->can_offload(inst, &conn));
+    /* The reply port must be ours and a DPDK port too. */
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 1, 3);
+    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 1, 9);
+    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(!n_live_rules());
+
+    teardown(inst);
+}
+
+/* Probing: strategy per port from the probe results, and what show
+ * says. */
+static void
+test_probe(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload *inst = setup();
+    struct fake_port *full = fake_port_add(1, 2);
+    struct fake_port *no_count = fake_port_add(2, 1);
+    struct fake_port *no_mark = fake_port_add(3, 1);
+    struct fake_port *no_age = fake_port_add(4, 1);
+    struct ct_offload_conn conn;
+
+    no_count->count = false;
+    no_count->info = false;
+    no_mark->mark = false;
+    no_mark->conntrack = false;
+    no_age->age = false;
+    no_age->async = false;
+    no_age->conntrack_create = false;
+
+    /* First use probes: MARK, then COUNT, then AGE, with the widest
+     * conntrack mark. */
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 1);
+    ovs_assert(!inst->class->conn_add(inst, &conn));
+    ovs_assert(fake.n_validate == 3);
+    ovs_assert(fake.last_validate_mark == CT_OFFLOAD_DPDK_MARK_MAX);
+    ovs_assert(fake.n_info == 1);
+    ovs_assert(fake.n_handle_create == 1 && fake.n_handle_destroy == 1);
+    /* Known now: no more probes. */
+    ovs_assert(!inst->class->conn_add(inst, &conn));
+    ovs_assert(fake.n_validate == 3 && fake.n_info == 1);
+
+    /* Without COUNT or MARK: no offload, counted as refusals. */
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 2, 2, 2);
+    ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 3, 3, 3);
+    ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_refused) == 3);
+
+    /* Without AGE: MARK and COUNT only. */
+    conn_init(&conn, AF_INET, IPPROTO_UDP, 4, 4, 4);
+    ovs_assert(!offload(inst, &conn));
+    check_rule(&fake.rules[0], &conn.tuple[CT_OFFLOAD_DIR_ORIG], no_age,
+               false);
+    check_rule(&fake.rules[1], &conn.tuple[CT_OFFLOAD_DIR_REPLY], no_age,
+               false);
+
+    /* Reply on a port without offload: refused, nothing installed. */
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 1, 3);
+    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(n_live_rules() == 2);
+
+    expect_debug(inst,
+        "dpdk: 1 connections, 0 conflicts\n"
+        "port 1: p1 (dpdk port 101): strategy partial (MARK, COUNT, AGE), "
+        "rules 0, created 0, refused 0\n"
+        "  failures: ENOSPC 0, ENOTSUP 0, EINVAL 0, other 0\n"
+        "  conntrack action: supported but unused (no TCP window state), "
+        "async: supported but unused\n"
+        "port 2: p2 (dpdk port 102): strategy none (COUNT: Operation not "
+        "supported (no count)), rules 0, created 0, refused 2\n"
+        "  failures: ENOSPC 0, ENOTSUP 0, EINVAL 0, other 0\n"
+        "  conntrack action: unsupported, async: unsupported\n"
+        "port 3: p3 (dpdk port 103): strategy none (MARK: Operation not "
+        "supported (no mark)), rules 0, created 0, refused 2\n"
+        "  failures: ENOSPC 0, ENOTSUP 0, EINVAL 0, other 0\n"
+        "  conntrack action: unsupported, async: supported but unused\n"
+        "port 4: p4 (dpdk port 104): strategy partial (MARK, COUNT), "
+        "rules 2, created 2, refused 0\n"
+        "  failures: ENOSPC 0, ENOTSUP 0, EINVAL 0, other 0\n"
+        "  conntrack action: unsupported, async: unsupported\n");
+
+    /* JSON. */
+    struct json *json = json_object_create();
+    inst->class->get_debug(inst, NULL, json);
+    char *s = json_to_string(json, JSSF_SORT);
+    ovs_assert(strstr(s, "\"dpdk_connections\":1"));
+    ovs_assert(strstr(s, "\"4\":{\"age\":false,\"async\":\"unsupported\","
+                         "\"conntrack_action\":\"unsupported\","
+                         "\"created\":2,\"dpdk_port_id\":104,"
+                         "\"failures\":{\"EINVAL\":0,\"ENOSPC\":0,"
+                         "\"ENOTSUP\":0,\"other\":0},\"name\":\"p4\","
+                         "\"refused\":0,\"rules\":2,"
+                         "\"strategy\":\"partial\"}"));
+    ovs_assert(strstr(s, "\"reason\":\"MARK: Operation not supported "
+                         "(no mark)\""));
+    free(s);
+    json_destroy(json);
+
+    /* A port that changes (here its queues) is probed again, and its
+     * rules then spread over the new queues. */
+    int n_validate = fake.n_validate;
+    full->n_rxq = 3;
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 6, 1, 1);
+    ovs_assert(!offload(inst, &conn));
+    ovs_assert(fake.n_validate == n_validate + 3);
+    check_rule(&fake.rules[fake.n_rules - 1],
+               &conn.tuple[CT_OFFLOAD_DIR_REPLY], full, true);
+
+    teardown(inst);
+}
+
+/* The CONNTRACK action is probed, shown, never used. */
+static void
+test_conntrack_action(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload *inst = setup();
+    struct fake_port *p = fake_port_add(1, 1);
+    struct ct_offload_conn conn;
+
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 1);
+    ovs_assert(!offload(inst, &conn));
+
+    /* The probe object: created with liberal, established state, and
+     * destroyed at once. */
+    ovs_assert(fake.n_handle_create == 1 && fake.n_handle_destroy == 1);
+    ovs_assert(fake.last_ct.peer_port == p->port_id);
+    ovs_assert(fake.last_ct.enable && fake.last_ct.liberal_mode);
+    ovs_assert(fake.last_ct.is_original_dir);
+    ovs_assert(fake.last_ct.state == RTE_FLOW_CONNTRACK_STATE_ESTABLISHED);
+
+    /* Connections use MARK rules in group 0, no indirect action. */
+    for (size_t i = 0; i < fake.n_rules; i++) {
+        const struct fake_rule *r = &fake.rules[i];
+
+        ovs_assert(r->attr.group == 0);
+        for (size_t j = 0; j < r->n_actions; j++) {
+            ovs_assert(r->actions[j].type != RTE_FLOW_ACTION_TYPE_INDIRECT
+                       && r->actions[j].type
+                          != RTE_FLOW_ACTION_TYPE_CONNTRACK
+                       && r->actions[j].type != RTE_FLOW_ACTION_TYPE_JUMP);
+        }
+    }
+    inst->class->conn_del(inst, &conn);
+    ovs_assert(fake.n_handle_create == 1 && fake.n_handle_destroy == 1);
+
+    char *s = debug_text(inst);
+    ovs_assert(strstr(s, "conntrack action: supported but unused "
+                         "(no TCP window state), async: supported but "
+                         "unused\n"));
+    free(s);
+    teardown(inst);
+
+    /* Without the experimental functions, as in production: not probed,
+     * and offload works all the same. */
+    struct ct_offload_dpdk_flow_api stable_api = fake_api;
+
+    stable_api.info_get = NULL;
+    stable_api.action_handle_create = NULL;
+    stable_api.action_handle_destroy = NULL;
+    inst = setup();
+    ct_offload_dpdk_set_flow_api(&stable_api);
+    ct_offload_destroy(inst);
+    ovs_assert(!ct_offload_create(&ct_offload_dpdk_class, NULL, DP_NAME,
+                                  &inst));
+    fake_port_add(1, 1);
+    ovs_assert(!offload(inst, &conn));
+    ovs_assert(!fake.n_info && !fake.n_handle_create);
+    s = debug_text(inst);
+    ovs_assert(strstr(s, "strategy partial (MARK, COUNT, AGE)"));
+    ovs_assert(strstr(s, "conntrack action: not probed, async: not "
+                         "probed\n"));
+    free(s);
+    inst->class->conn_del(inst, &conn);
+    teardown(inst);
+}
+
+/* Each rte_flow failure: the right error back to the core, nothing left
+ * in hardware, counted by errno. */
+static void
+test_errors(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload *inst = setup();
+    struct ct_offload_conn conn, conn2;
+
+    fake_port_add(1, 1);
+    fake_port_add(2, 1);
+
+    /* First direction fails: nothing created. */
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 2);
+    fake.fail_create_in = 1;
+    fake.fail_errno = ENOSPC;
+    ovs_assert(offload(inst, &conn) == ENOSPC);
+    ovs_assert(!conn.provider_data && !n_live_rules());
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_enospc) == 1);
+
+    /* Second direction fails: the first is destroyed. */
+    fake.fail_create_in = 2;
+    fake.fail_errno = EINVAL;
+    int n_destroy = fake.n_destroy;
+    ovs_assert(offload(inst, &conn) == EINVAL);
+    ovs_assert(fake.n_destroy == n_destroy + 1);
+    ovs_assert(!conn.provider_data && !n_live_rules());
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_einval) == 1);
+
+    fake.fail_create_in = 2;
+    fake.fail_errno = ENOTSUP;
+    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(!conn.provider_data && !n_live_rules());
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_enotsup) == 1);
+
+    /* A PMD that does not set rte_errno: still a failure. */
+    fake.fail_create_in = 1;
+    fake.fail_errno = 0;
+    ovs_assert(offload(inst, &conn) == EIO);
+    fake.fail_create_in = 1;
+    fake.fail_errno = EBUSY;
+    ovs_assert(offload(inst, &conn) == EBUSY);
+    ovs_assert(!conn.provider_data && !n_live_rules());
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_error) == 2);
+
+    /* Then it works, and the failures show per port. */
+    ovs_assert(!offload(inst, &conn));
+    ovs_assert(n_live_rules() == 2);
+
+    /* The same tuples in another zone cannot share the ports. */
+    conn2 = conn;
+    conn2.zone = 1;
+    conn2.provider_data = NULL;
+    ovs_assert(offload(inst, &conn2) == EEXIST);
+    ovs_assert(n_live_rules() == 2);
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_conflict) == 1);
+
+    expect_debug(inst,
+        "dpdk: 1 connections, 1 conflicts\n"
+        "port 1: p1 (dpdk port 101): strategy partial (MARK, COUNT, AGE), "
+        "rules 1, created 3, refused 0\n"
+        "  failures: ENOSPC 1, ENOTSUP 0, EINVAL 0, other 2\n"
+        "  conntrack action: supported but unused (no TCP window state), "
+        "async: supported but unused\n"
+        "port 2: p2 (dpdk port 102): strategy partial (MARK, COUNT, AGE), "
+        "rules 1, created 1, refused 0\n"
+        "  failures: ENOSPC 0, ENOTSUP 1, EINVAL 1, other 0\n"
+        "  conntrack action: supported but unused (no TCP window state), "
+        "async: supported but unused\n");
+
+    /* A destroy that fails still forgets the connection. */
+    fake.fail_destroy_in = 1;
+    fake.fail_errno = EIO;
+    inst->class->conn_del(inst, &conn);
+    ovs_assert(!conn.provider_data && !n_live_rules());
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_error) == 1);
+    /* Not a conflict any more. */
+    ovs_assert(!offload(inst, &conn2));
+    inst->class->conn_del(inst, &conn2);
+
+    /* Nothing to delete: no calls. */
+    n_destroy = fake.n_destroy;
+    inst->class->conn_del(inst, &conn);
+    ovs_assert(fake.n_destroy == n_destroy);
+
+    teardown(inst);
+}
+
+/* Hardware last-used from COUNT, made precise by AGE. */
+static void
+test_update(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload *inst = setup();
+    struct ct_offload_hw_stats stats;
+    struct ct_offload_conn conn;
+    struct fake_rule *orig, *reply;
+    long long t0, used;
+
+    fake_port_add(1, 1)->age = false;
+    fake_port_add(2, 1);
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 2);
+    ovs_assert(!offload(inst, &conn));
+    orig = &fake.rules[0];
+    reply = &fake.rules[1];
+
+    /* No packets yet: unknown. */
+    ovs_assert(!inst->class->conn_update(inst, &conn, &stats));
+    ovs_assert(!stats.packets && !stats.bytes && !stats.last_used);
+
+    /* Hits on one direction: used now. */
+    orig->hits = 5;
+    orig->bytes = 500;
+    t0 = time_msec();
+    ovs_assert(!inst->class->conn_update(inst, &conn, &stats));
+    ovs_assert(stats.packets == 5 && stats.bytes == 500);
+    ovs_assert(stats.last_used >= t0 && stats.last_used <= time_msec());
+    used = stats.last_used;
+
+    /* No new hits: the same time, however late conntrack asks. */
+    xnanosleep(20 * 1000 * 1000);
+    ovs_assert(!inst->class->conn_update(inst, &conn, &stats));
+    ovs_assert(stats.packets == 5 && stats.last_used == used);
+
+    /* Hits on the other direction, which has AGE: 3 s ago. */
+    reply->hits = 2;
+    reply->bytes = 100;
+    reply->age_valid = true;
+    reply->age_sec = 3;
+    ovs_assert(!inst->class->conn_update(inst, &conn, &stats));
+    ovs_assert(stats.packets == 7 && stats.bytes == 600);
+    ovs_assert(stats.last_used == used);    /* Older than what we know. */
+
+    /* New hits everywhere: now again. */
+    orig->hits = 6;
+    t0 = time_msec();
+    ovs_assert(!inst->class->conn_update(inst, &conn, &stats));
+    ovs_assert(stats.last_used >= t0);
+    inst->class->conn_del(inst, &conn);
+
+    /* AGE alone, on a new connection: now minus its seconds. */
+    conn_init(&conn, AF_INET, IPPROTO_UDP, 2, 2, 2);
+    ovs_assert(!offload(inst, &conn));
+    orig = &fake.rules[fake.n_rules - 2];
+    orig->hits = 1;
+    orig->age_valid = true;
+    orig->age_sec = 10;
+    t0 = time_msec();
+    ovs_assert(!inst->class->conn_update(inst, &conn, &stats));
+    ovs_assert(stats.last_used >= t0 - 10000
+               && stats.last_used <= time_msec() - 10000);
+
+    /* One direction's query fails: the other one's counts. */
+    orig->hits = 2;
+    fake.fail_query_in = 1;
+    fake.fail_errno = EIO;
+    ovs_assert(!inst->class->conn_update(inst, &conn, &stats));
+    ovs_assert(stats.packets == 1);
+    /* Both fail: an error, and conntrack goes by its own timer. */
+    fake.fail_query_all = true;
+    ovs_assert(inst->class->conn_update(inst, &conn, &stats) == EIO);
+    fake.fail_query_all = false;
+    inst->class->conn_del(inst, &conn);
+
+    /* Unknown connection. */
+    ovs_assert(inst->class->conn_update(inst, &conn, &stats) == ENOENT);
+    teardown(inst);
+}
+
+/* flush() removes every rule of the instance. */
+static void
+test_flush(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload *inst = setup();
+    struct ct_offload_conn conns[3];
+    uint32_t marks[6];
+
+    fake_port_add(1, 1);
+    fake_port_add(2, 1);
+    for (int i = 0; i < 3; i++) {
+        conn_init(&conns[i], AF_INET, IPPROTO_TCP, 10 + i, 1, 2);
+        ovs_assert(!offload(inst, &conns[i]));
+    }
+    ovs_assert(n_live_rules() == 6);
+    for (int i = 0; i < 6; i++) {
+        marks[i] = fake.rules[i].mark;
+    }
+
+    inst->class->flush(inst);
+    ovs_assert(!n_live_rules());
+    ovs_assert(fake.n_destroy == 6);
+    for (int i = 0; i < 3; i++) {
+        ovs_assert(!conns[i].provider_data);
+    }
+    for (int i = 0; i < 6; i++) {
+        const struct ct_offload_conn *found;
+        enum ct_offload_dir dir;
+
+        ovs_assert(!ct_offload_dpdk_mark_lookup(inst, marks[i], &found,
+                                                &dir));
+    }
+    char *s = debug_text(inst);
+    ovs_assert(strstr(s, "dpdk: 0 connections"));
+    ovs_assert(strstr(s, "rules 0, created 3"));
+    free(s);
+    teardown(inst);
+}
+
+/* Through the core: connections offloaded by the offload thread, marked
+ * packets resolved to them, port removal and deletion. */
+static void
+test_core(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    static int conn_a, conn_b;  /* Stand-ins for conntrack's entries. */
+    struct ct_offload_conn *oa, *ob;
+    struct ct_offload_conn tmpl;
+    struct ct_offload_dp *dp;
+    struct ct_offload *inst;
+    struct dp_packet *pkt;
+    uint32_t mark_a_orig = 0, mark_a_reply = 0, mark_b = 0;
+
+    ct_offload_set_enabled_for_testing(true);
+    inst = setup();
+    dp = ct_offload_dp_ref(DP_NAME);
+    fake_port_add(1, 1);
+    fake_port_add(2, 1);
+    fake_port_add(3, 1);
+
+    /* A: ports 1 -> 2.  B: ports 1 -> 3. */
+    conn_init(&tmpl, AF_INET, IPPROTO_TCP, 1, 1, 2);
+    oa = ct_offload_conn_add(dp, (struct conn *) &conn_a,
+                             &tmpl.tuple[CT_OFFLOAD_DIR_ORIG],
+                             &tmpl.tuple[CT_OFFLOAD_DIR_REPLY], 0, 0,
+                             u32_to_odp(1));
+    conn_init(&tmpl, AF_INET6, IPPROTO_UDP, 2, 1, 3);
+    ob = ct_offload_conn_add(dp, (struct conn *) &conn_b,
+                             &tmpl.tuple[CT_OFFLOAD_DIR_ORIG],
+                             &tmpl.tuple[CT_OFFLOAD_DIR_REPLY], 7, 0,
+                             u32_to_odp(1));
+    ovs_assert(oa && ob);
+    ct_offload_conn_seen(dp, oa, true, true, u32_to_odp(2));
+    ct_offload_conn_seen(dp, ob, true, true, u32_to_odp(3));
+    ct_offload_dp_wait(dp);
+    ovs_assert(ct_offload_conn_in_hw(oa) && ct_offload_conn_in_hw(ob));
+    ovs_assert(n_live_rules() == 4);
+
+    for (size_t i = 0; i < fake.n_rules; i++) {
+        const struct ct_offload_conn *found;
+        enum ct_offload_dir dir;
+
+        ovs_assert(ct_offload_dpdk_mark_lookup(inst, fake.rules[i].mark,
+                                               &found, &dir));
+        if (found == oa) {
+            if (dir == CT_OFFLOAD_DIR_ORIG) {
+                mark_a_orig = fake.rules[i].mark;
+            } else {
+                mark_a_reply = fake.rules[i].mark;
+            }
+        } else {
+            ovs_assert(found == ob);
+            if (dir == CT_OFFLOAD_DIR_REPLY) {
+                mark_b = fake.rules[i].mark;
+            }
+        }
+    }
+
+    ovs_assert(mark_a_orig && mark_a_reply && mark_b);
+
+    /* Marked packets reach conntrack with their connection. */
+    pkt = dp_packet_new(64);
+    pkt_metadata_init(&pkt->md, u32_to_odp(1));
+    ovs_assert(ct_offload_dpdk_packet_recover(inst, pkt, mark_a_orig));
+    ovs_assert(pkt->md.conn == (struct conn *) &conn_a && !pkt->md.reply);
+    pkt_metadata_init(&pkt->md, u32_to_odp(2));
+    ovs_assert(ct_offload_dpdk_packet_recover(inst, pkt, mark_a_reply));
+    ovs_assert(pkt->md.conn == (struct conn *) &conn_a && pkt->md.reply);
+    pkt_metadata_init(&pkt->md, u32_to_odp(3));
+    ovs_assert(ct_offload_dpdk_packet_recover(inst, pkt, mark_b));
+    ovs_assert(pkt->md.conn == (struct conn *) &conn_b && pkt->md.reply);
+    /* A flow mark is left to flow offload. */
+    pkt_metadata_init(&pkt->md, u32_to_odp(1));
+    ovs_assert(!ct_offload_dpdk_packet_recover(inst, pkt, 42));
+    ovs_assert(!pkt->md.conn);
+
+    /* Port 2 goes (first from the datapath, as dpif-offload-dpdk does): A
+     * leaves hardware, B stays, show forgets port 2. */
+    char *s = debug_text(inst);
+    ovs_assert(strstr(s, "port 2: p2"));
+    free(s);
+    fake.ports[1].gone = true;
+    ct_offload_port_del(inst, u32_to_odp(2));
+    s = debug_text(inst);
+    ovs_assert(!strstr(s, "port 2: p2") && strstr(s, "port 3: p3"));
+    free(s);
+    ovs_assert(!ct_offload_conn_in_hw(oa) && ct_offload_conn_in_hw(ob));
+    ovs_assert(n_live_rules() == 2);
+    pkt_metadata_init(&pkt->md, u32_to_odp(1));
+    ovs_assert(ct_offload_dpdk_packet_recover(inst, pkt, mark_a_orig));
+    ovs_assert(!pkt->md.conn);
+
+    /* Conntrack deletes both. */
+    ct_offload_conn_del(dp, oa);
+    ct_offload_conn_del(dp, ob);
+    ct_offload_dp_wait(dp);
+    ovs_assert(!n_live_rules());
+    pkt_metadata_init(&pkt->md, u32_to_odp(3));
+    ovs_assert(ct_offload_dpdk_packet_recover(inst, pkt, mark_b));
+    ovs_assert(!pkt->md.conn);
+
+    dp_packet_delete(pkt);
+    teardown(inst);
+    ct_offload_dp_unref(dp);
+    ct_offload_set_enabled_for_testing(false);
+}
+
+static const struct ovs_cmdl_command commands[] = {
+    {"rules", NULL, 0, 0, test_rules, OVS_RO},
+    {"probe", NULL, 0, 0, test_probe, OVS_RO},
+    {"conntrack-action", NULL, 0, 0, test_conntrack_action, OVS_RO},
+    {"errors", NULL, 0, 0, test_errors, OVS_RO},
+    {"update", NULL, 0, 0, test_update, OVS_RO},
+    {"flush", NULL, 0, 0, test_flush, OVS_RO},
+    {"core", NULL, 0, 0, test_core, OVS_RO},
+    {NULL, NULL, 0, 0, NULL, OVS_RO},
+};
+
+static void
+test_ct_offload_dpdk_main(int argc, char *argv[])
+{
+    struct ovs_cmdl_context ctx = {
+        .argc = argc - 1,
+        .argv = argv + 1,
+    };
+
+    set_program_name(argv[0]);
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
+    ovs_cmdl_run_command(&ctx, commands);
+}
+
+OVSTEST_REGISTER("test-ct-offload-dpdk", test_ct_offload_dpdk_main);
