@@ -504,15 +504,6 @@ dummy_find(const char *name)
     return NULL;
 }
 
-static int
-compare_lines(const void *a_, const void *b_)
-{
-    const char *const *a = a_;
-    const char *const *b = b_;
-
-    return strcmp(*a, *b);
-}
-
 static void
 dummy_format_table(struct ds *ds, const struct ct_offload_dummy *dummy)
 {
@@ -536,7 +527,7 @@ dummy_format_table(struct ds *ds, const struct ct_offload_dummy *dummy)
         svec_add_nocopy(&lines, ds_steal_cstr(&line));
     }
     /* Stable output for tests. */
-    qsort(lines.names, lines.n, sizeof *lines.names, compare_lines);
+    svec_sort(&lines);
     for (size_t i = 0; i < lines.n; i++) {
         ds_put_format(ds, "%s\n", lines.names[i]);
     }
