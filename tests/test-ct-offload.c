@@ -1295,6 +1295,367 @@ test_fuzz(struct ovs_cmdl_context *ctx)
     ct_offload_set_enabled_for_testing(false);
 }
 
+/* Concurrency stress.
+ *
+ * Packet threads send overlapping connections through one conntrack (the
+ * emulated hardware of the fuzzer resolving what it carries), while a
+ * control thread flushes (all, zone, tuple), sweeps ahead of time and
+ * removes ports, and a churn thread destroys and recreates the provider
+ * instance and turns offload off and on.  The provider checks the
+ * lifecycle rules as it goes (conn_del exactly once per successful
+ * conn_add, nothing left at destroy), ASan checks memory, and at the end
+ * every connection that was added has been deleted. */
+
+struct stress_conn {
+    struct fz_entry entries[CT_OFFLOAD_N_DIRS];
+    bool in_table;
+};
+
+static atomic_uint64_t stress_n_add = 0;
+static atomic_uint64_t stress_n_del = 0;
+static atomic_uint64_t stress_n_est = 0;
+static atomic_uint64_t stress_n_est_failed = 0;
+
+static void
+stress_destroy(struct ct_offload *inst)
+{
+    struct fz *fz = fz_cast(inst);
+
+    ovs_mutex_lock(&fz->mutex);
+    /* The core removes every connection before destroy(). */
+    ovs_assert(hmap_is_empty(&fz->table));
+    ovs_mutex_unlock(&fz->mutex);
+    fz_destroy(inst);
+}
+
+static int
+stress_conn_add(struct ct_offload *inst OVS_UNUSED,
+                struct ct_offload_conn *conn)
+{
+    uint64_t orig;
+
+    ovs_assert(!conn->provider_data);
+    conn->provider_data = xzalloc(sizeof(struct stress_conn));
+    atomic_add(&stress_n_add, 1, &orig);
+    return 0;
+}
+
+static int
+stress_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
+                        struct netdev *netdev OVS_UNUSED)
+{
+    struct stress_conn *sc = conn->provider_data;
+    struct fz *fz = fz_cast(inst);
+    uint64_t orig;
+
+    ovs_assert(sc && !sc->in_table);
+    if (!random_range(10)) {
+        atomic_add(&stress_n_est_failed, 1, &orig);
+        return ENOSPC;
+    }
+    ovs_mutex_lock(&fz->mutex);
+    for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        struct fz_entry *e = &sc->entries[i];
+
+        e->tuple = conn->tuple[i];
+        e->in_port = conn->in_port[i];
+        e->conn = conn;
+        e->dir = i;
+        hmap_insert(&fz->table, &e->node, fz_hash(&e->tuple, e->in_port));
+    }
+    sc->in_table = true;
+    ovs_mutex_unlock(&fz->mutex);
+    atomic_add(&stress_n_est, 1, &orig);
+    return 0;
+}
+
+static void
+stress_conn_del(struct ct_offload *inst, struct ct_offload_conn *conn)
+{
+    struct stress_conn *sc = conn->provider_data;
+    struct fz *fz = fz_cast(inst);
+    uint64_t orig;
+
+    ovs_assert(sc);             /* Exactly once per successful conn_add. */
+    if (sc->in_table) {
+        ovs_mutex_lock(&fz->mutex);
+        for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+            hmap_remove(&fz->table, &sc->entries[i].node);
+        }
+        ovs_mutex_unlock(&fz->mutex);
+    }
+    /* The receive path may hold a pointer into it under RCU. */
+    ovsrcu_postpone(free, sc);
+    conn->provider_data = NULL;
+    atomic_add(&stress_n_del, 1, &orig);
+}
+
+static int
+stress_conn_update(struct ct_offload *inst, struct ct_offload_conn *conn,
+                   struct ct_offload_hw_stats *stats)
+{
+    struct stress_conn *sc = conn->provider_data;
+    struct fz *fz = fz_cast(inst);
+
+    ovs_assert(sc);
+    ovs_mutex_lock(&fz->mutex);
+    for (int i = 0; sc->in_table && i < CT_OFFLOAD_N_DIRS; i++) {
+        stats->last_used = MAX(stats->last_used, sc->entries[i].last_used);
+    }
+    ovs_mutex_unlock(&fz->mutex);
+    return 0;
+}
+
+static const struct ct_offload_class stress_class = {
+    .type = "stress",
+    .priority = 1,
+    .create = fz_create,
+    .destroy = stress_destroy,
+    .conn_add = stress_conn_add,
+    .conn_established = stress_conn_established,
+    .conn_del = stress_conn_del,
+    .conn_update = stress_conn_update,
+};
+
+#define STRESS_N_FLOWS 64
+
+struct stress {
+    struct conntrack *ct;
+    struct fz_flow flows[STRESS_N_FLOWS];
+    int n_packets;              /* Per packet thread. */
+    atomic_bool stop;           /* For the control and churn threads. */
+    atomic_uint64_t n_resolved;
+
+    /* The current instance: the receive path reads it under RCU, the
+     * control and churn threads use it under 'mutex'. */
+    struct ovs_mutex mutex;
+    OVSRCU_TYPE(struct ct_offload *) inst;
+    int n_instances OVS_GUARDED;
+};
+
+static struct dp_packet *
+stress_packet(const struct fz_flow *f, bool reply, uint16_t flags,
+              struct ct_dpif_tuple *tuple)
+{
+    memset(tuple, 0, sizeof *tuple);
+    tuple->l3_type = AF_INET;
+    tuple->ip_proto = f->proto;
+    tuple->src.ip = htonl(reply ? f->server : f->client);
+    tuple->dst.ip = htonl(reply ? f->client : f->server);
+    tuple->src_port = htons(reply ? f->dport : f->sport);
+    tuple->dst_port = htons(reply ? f->sport : f->dport);
+    return reply
+           ? make_packet(f->proto, f->server, f->client, f->dport, f->sport,
+                         flags, f->port[CT_OFFLOAD_DIR_REPLY])
+           : make_packet(f->proto, f->client, f->server, f->sport, f->dport,
+                         flags, f->port[CT_OFFLOAD_DIR_ORIG]);
+}
+
+static void *
+stress_packet_thread(void *st_)
+{
+    struct stress *st = st_;
+    uint64_t n_resolved = 0, orig;
+
+    for (int i = 0; i < st->n_packets; i++) {
+        const struct fz_flow *f = &st->flows[random_range(STRESS_N_FLOWS)];
+        bool reply = random_range(2);
+        uint16_t flags = 0;
+        struct ct_dpif_tuple tuple;
+        struct dp_packet_batch batch;
+        struct ct_offload *inst;
+        struct dp_packet *pkt;
+
+        if (f->proto == IPPROTO_TCP) {
+            static const uint16_t rare[] = {
+                TCP_SYN, TCP_SYN | TCP_ACK, TCP_FIN | TCP_ACK, TCP_RST,
+            };
+            flags = random_range(16) ? TCP_ACK : rare[random_range(4)];
+        }
+        pkt = stress_packet(f, reply, flags, &tuple);
+        inst = ovsrcu_get(struct ct_offload *, &st->inst);
+        if (inst) {
+            fz_receive(fz_cast(inst), pkt, &tuple, flags, time_msec());
+            n_resolved += pkt->md.conn != NULL;
+        }
+        dp_packet_batch_init_packet(&batch, pkt);
+        conntrack_execute(st->ct, &batch, htons(ETH_TYPE_IP), false, true,
+                          f->zone, NULL, NULL, NULL, NULL, time_msec(), 0);
+        dp_packet_delete(pkt);
+        if (!(i % 32)) {
+            ovsrcu_quiesce();
+        }
+    }
+    atomic_add(&st->n_resolved, n_resolved, &orig);
+    return NULL;
+}
+
+static void *
+stress_control_thread(void *st_)
+{
+    struct stress *st = st_;
+    bool stop;
+
+    for (atomic_read(&st->stop, &stop); !stop; atomic_read(&st->stop, &stop)) {
+        uint32_t what = random_range(100);
+
+        if (what < 10) {
+            uint16_t zone = 1 + random_range(3);
+
+            conntrack_flush(st->ct, random_range(2) ? &zone : NULL);
+        } else if (what < 30) {
+            const struct fz_flow *f = &st->flows[random_range(STRESS_N_FLOWS)];
+            struct ct_dpif_tuple tuple;
+
+            dp_packet_delete(stress_packet(f, false, 0, &tuple));
+            conntrack_flush_tuple(st->ct, &tuple, f->zone);
+        } else if (what < 60) {
+            /* A sweep ahead of time expires connections that hardware
+             * carries: the sweeper asks the provider. */
+            conntrack_expire(st->ct, time_msec() + random_range(120000));
+        } else if (what < 70) {
+            ovs_mutex_lock(&st->mutex);
+            ct_offload_port_del(ovsrcu_get_protected(struct ct_offload *,
+                                                     &st->inst),
+                                u32_to_odp(1 + random_range(6)));
+            ovs_mutex_unlock(&st->mutex);
+        }
+        ovsrcu_quiesce();
+        xnanosleep(200 * 1000);
+    }
+    return NULL;
+}
+
+static void *
+stress_churn_thread(void *st_)
+{
+    struct stress *st = st_;
+    bool stop;
+
+    for (atomic_read(&st->stop, &stop); !stop; atomic_read(&st->stop, &stop)) {
+        struct ct_offload *old, *new;
+
+        xnanosleep(2 * 1000 * 1000);
+        ovs_mutex_lock(&st->mutex);
+        if (random_range(4)) {
+            /* The dpif-offload instance closes and opens again. */
+            old = ovsrcu_get_protected(struct ct_offload *, &st->inst);
+            ovsrcu_set(&st->inst, NULL);
+            ct_offload_destroy(old);
+            ovs_assert(!ct_offload_create(&stress_class, NULL, DP_NAME,
+                                          &new));
+            ovsrcu_set(&st->inst, new);
+            st->n_instances++;
+        } else {
+            /* hw-offload-ct off and on again. */
+            ct_offload_set_enabled_for_testing(false);
+            ct_offload_flush(ovsrcu_get_protected(struct ct_offload *,
+                                                  &st->inst));
+            ct_offload_set_enabled_for_testing(true);
+        }
+        ovs_mutex_unlock(&st->mutex);
+        ovsrcu_quiesce();
+    }
+    return NULL;
+}
+
+static void
+test_stress(struct ovs_cmdl_context *ctx)
+{
+    int n_threads = atoi(ctx->argv[1]);
+    struct smap cfg = SMAP_INITIALIZER(&cfg);
+    pthread_t packet_threads[16], control, churn;
+    struct ct_offload_dp *dp;
+    struct ct_offload *inst;
+    struct stress st;
+    uint64_t n_add, n_del, n_est, n_failed, n_resolved;
+
+    ovs_assert(n_threads > 0 && n_threads <= ARRAY_SIZE(packet_threads));
+    memset(&st, 0, sizeof st);
+    st.n_packets = atoi(ctx->argv[2]);
+    atomic_init(&st.stop, false);
+    atomic_init(&st.n_resolved, 0);
+    ovs_mutex_init(&st.mutex);
+
+    ct_offload_set_enabled_for_testing(true);
+    /* A small queue, so that floods also drop events. */
+    smap_add(&cfg, "hw-offload-ct-queue-size", "64");
+    ct_offload_set_global_cfg(&cfg);
+
+    st.ct = conntrack_init();
+    conntrack_set_offload(st.ct, DP_NAME);
+    conntrack_set_tcp_seq_chk(st.ct, false);
+    dp = ct_offload_dp_ref(DP_NAME);
+    ovs_assert(!ct_offload_create(&stress_class, NULL, DP_NAME, &inst));
+    ovsrcu_set(&st.inst, inst);
+    ovs_mutex_lock(&st.mutex);
+    st.n_instances = 1;
+    ovs_mutex_unlock(&st.mutex);
+
+    for (size_t i = 0; i < STRESS_N_FLOWS; i++) {
+        struct fz_flow *f = &st.flows[i];
+
+        /* Few tuples, so that threads meet on the same connections. */
+        f->proto = random_range(3) ? IPPROTO_TCP : IPPROTO_UDP;
+        f->client = 0x0a000001 + random_range(2);
+        f->server = 0x0a000101;
+        f->sport = 1000 + random_range(STRESS_N_FLOWS / 2);
+        f->dport = 80;
+        f->zone = 1 + random_range(3);
+        f->port[CT_OFFLOAD_DIR_ORIG] = f->zone * 2 - 1;
+        f->port[CT_OFFLOAD_DIR_REPLY] = f->zone * 2;
+    }
+
+    control = ovs_thread_create("stress_control", stress_control_thread,
+                                &st);
+    churn = ovs_thread_create("stress_churn", stress_churn_thread, &st);
+    for (int i = 0; i < n_threads; i++) {
+        packet_threads[i] = ovs_thread_create("stress_packets",
+                                              stress_packet_thread, &st);
+    }
+    /* Quiescent while waiting, or RCU would hold every postponed free. */
+    ovsrcu_quiesce_start();
+    for (int i = 0; i < n_threads; i++) {
+        xpthread_join(packet_threads[i], NULL);
+    }
+    atomic_store(&st.stop, true);
+    xpthread_join(control, NULL);
+    xpthread_join(churn, NULL);
+    ovsrcu_quiesce_end();
+
+    /* Everything drains: software and hardware agree on nothing. */
+    conntrack_flush(st.ct, NULL);
+    ct_offload_dp_wait(dp);
+    inst = ovsrcu_get_protected(struct ct_offload *, &st.inst);
+    ovs_mutex_lock(&fz_cast(inst)->mutex);
+    ovs_assert(hmap_is_empty(&fz_cast(inst)->table));
+    ovs_mutex_unlock(&fz_cast(inst)->mutex);
+    conntrack_destroy(st.ct);
+    ct_offload_destroy(inst);
+    ct_offload_dp_unref(dp);
+    ct_offload_set_enabled_for_testing(false);
+    smap_clear(&cfg);
+    ct_offload_set_global_cfg(&cfg);
+    smap_destroy(&cfg);
+    ovsrcu_synchronize();
+
+    atomic_read(&stress_n_add, &n_add);
+    atomic_read(&stress_n_del, &n_del);
+    atomic_read(&stress_n_est, &n_est);
+    atomic_read(&stress_n_est_failed, &n_failed);
+    atomic_read(&st.n_resolved, &n_resolved);
+    /* Every connection that a provider took was given back. */
+    ovs_assert(n_add == n_del);
+    ovs_assert(n_add > 0 && n_est > 0);
+    ovs_mutex_lock(&st.mutex);
+    printf("%d threads x %d packets: %"PRIu64" resolved by hardware, "
+           "%d instances, %"PRIu64" added, %"PRIu64" offloaded, %"PRIu64
+           " failed, %"PRIu64" deleted\n", n_threads, st.n_packets,
+           n_resolved, st.n_instances, n_add, n_est, n_failed, n_del);
+    ovs_mutex_unlock(&st.mutex);
+    ovs_mutex_destroy(&st.mutex);
+}
+
 static const struct ovs_cmdl_command commands[] = {
     {"priority", NULL, 0, 0, test_priority, OVS_RO},
     {"fallthrough", NULL, 0, 0, test_fallthrough, OVS_RO},
@@ -1308,6 +1669,7 @@ static const struct ovs_cmdl_command commands[] = {
     {"queue-full", NULL, 0, 0, test_queue_full, OVS_RO},
     {"hw-path", NULL, 0, 0, test_hw_path, OVS_RO},
     {"fuzz", "seed steps", 2, 2, test_fuzz, OVS_RO},
+    {"stress", "threads packets", 2, 2, test_stress, OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };
 
