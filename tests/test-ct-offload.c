@@ -325,6 +325,12 @@ take_log(struct rec *rec)
 }
 
 static void
+discard_log(struct rec *rec)
+{
+    free(take_log(rec));
+}
+
+static void
 expect_log__(struct rec *rec, const char *expected, bool sorted,
              const char *where)
 {
@@ -553,7 +559,7 @@ test_del_paths(struct ovs_cmdl_context *ctx OVS_UNUSED)
     udp_exchange(&w, 1000, 1);
     udp_exchange(&w, 1001, 2);
     world_wait(&w);
-    take_log(w.a);
+    discard_log(w.a);
     zone = 1;
     conntrack_flush(w.ct, &zone);
     world_wait(&w);
@@ -562,7 +568,7 @@ test_del_paths(struct ovs_cmdl_context *ctx OVS_UNUSED)
     /* Flush of a tuple. */
     udp_exchange(&w, 1002, 2);
     world_wait(&w);
-    take_log(w.a);
+    discard_log(w.a);
     memset(&tuple, 0, sizeof tuple);
     tuple.l3_type = AF_INET;
     tuple.ip_proto = IPPROTO_UDP;
@@ -586,7 +592,7 @@ test_del_paths(struct ovs_cmdl_context *ctx OVS_UNUSED)
     run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
                                TCP_ACK, 2), NO_COMMIT, false);
     world_wait(&w);
-    take_log(w.a);
+    discard_log(w.a);
     run_packet(&w, make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80,
                                TCP_FIN | TCP_ACK, 1), COMMIT, false);
     world_wait(&w);
@@ -602,7 +608,7 @@ test_del_paths(struct ovs_cmdl_context *ctx OVS_UNUSED)
      * old one leaves hardware at once, not when the sweeper removes it. */
     udp_exchange(&w, 3000, 0);
     world_wait(&w);
-    take_log(w.a);
+    discard_log(w.a);
     struct run_args force = { .commit = true, .force = true };
     run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 3000, 0, 2),
                force, false);
@@ -613,7 +619,7 @@ test_del_paths(struct ovs_cmdl_context *ctx OVS_UNUSED)
     /* Datapath destruction. */
     udp_exchange(&w, 4000, 0);
     world_wait(&w);
-    take_log(w.a);
+    discard_log(w.a);
     conntrack_destroy(w.ct);
     w.ct = NULL;
     world_wait(&w);
@@ -648,7 +654,7 @@ test_update(struct ovs_cmdl_context *ctx OVS_UNUSED)
     run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 1001, 0, 2),
                NO_COMMIT, false);
     world_wait(&w);
-    take_log(w.a);
+    discard_log(w.a);
 
     /* The offload state of each connection, through conntrack's cached
      * connection in the packets' metadata. */
@@ -731,7 +737,7 @@ test_destroy(struct ovs_cmdl_context *ctx OVS_UNUSED)
     udp_exchange(&w, 1000, 0);
     udp_exchange(&w, 1001, 0);
     world_wait(&w);
-    take_log(w.b);
+    discard_log(w.b);
 
     /* "b" has a flush-less class: one conn_del() per connection. */
     struct rec *b = w.b;
@@ -748,7 +754,7 @@ test_destroy(struct ovs_cmdl_context *ctx OVS_UNUSED)
     w.a->refuse = false;
     udp_exchange(&w, 1002, 0);
     world_wait(&w);
-    take_log(w.a);
+    discard_log(w.a);
     ct_offload_flush(&w.a->up);
     expect_log(w.a, "a:flush\n");
     conntrack_flush(w.ct, NULL);
@@ -770,7 +776,7 @@ test_port_del(struct ovs_cmdl_context *ctx OVS_UNUSED)
     run_packet(&w, make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, 1001, 0, 4),
                NO_COMMIT, false);
     world_wait(&w);
-    take_log(w.b);
+    discard_log(w.b);
     ct_offload_port_del(&w.b->up, u32_to_odp(2));
     expect_log(w.b, "b:del 1000\n");
     ovs_assert(count_conns(&w) == 2);
