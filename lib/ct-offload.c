@@ -877,7 +877,13 @@ ct_offload_do_add(struct instance_array *array, size_t first,
                 ocon_attach(inst, ocon);
             } else {
                 p->n_refused++;
-                ct_offload_log_failure(inst, "add", &ocon->up, ops[j].error);
+                /* EOPNOTSUPP is how a provider passes a connection on (e.g.
+                 * its port has no usable hardware), not a failure: on such
+                 * a port every connection would warn. */
+                if (ops[j].error != EOPNOTSUPP) {
+                    ct_offload_log_failure(inst, "add", &ocon->up,
+                                           ops[j].error);
+                }
                 left[n_next++] = ocon;
             }
         }
