@@ -675,9 +675,10 @@ ct_dpdk_conn_find(const struct ct_offload_dpdk *d, uint32_t id)
 }
 
 /* A free id, or 0 if there is none.  Ids are taken in sequence, so that
- * one comes back only after about 4 million others (CT_DPDK_MAX_ID): a packet that hardware marked
- * just before its connection's rules went away may wait in a receive ring
- * for a while, and must not then resolve to a newer connection. */
+ * one comes back only after about 4 million others (CT_DPDK_MAX_ID): a
+ * packet that hardware marked just before its connection's rules went away
+ * may wait in a receive ring for a while, and must not then resolve to a
+ * newer connection. */
 static uint32_t
 ct_dpdk_alloc_id(struct ct_offload_dpdk *d)
 {
