@@ -20,8 +20,9 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 export JOBS
 
-.PHONY: all build deps materialise check check-full check-sanitize fuzz \
-        demo bench series writeback clean distclean
+.PHONY: all build deps materialise check check-full check-system \
+        check-sanitize check-valgrind fuzz demo bench series writeback \
+        clean distclean
 
 all: build
 
@@ -51,10 +52,20 @@ check: build
 check-full: build
 	@tools/check-full.sh
 
+# Upstream's conntrack system tests (root), pristine vs ours with hw-offload.
+check-system:
+	@tools/check-system.sh
+
 # Our tests and upstream's conntrack tests under ASan and UBSan, in a tree
 # of their own (build/sanitize).
 check-sanitize:
 	@tools/check-sanitize.sh
+
+# Our tests with every Open vSwitch program under valgrind (upstream's
+# check-valgrind, restricted to them); reports in
+# build/ovs/tests/testsuite.dir/*/valgrind.*.
+check-valgrind: build
+	@$(MAKE) -C build/ovs check-valgrind TESTSUITEFLAGS="-k ct-offload"
 
 # Differential fuzzing, longer than the seeds that make check runs:
 # make fuzz SEEDS="1 2 3" STEPS=20000
