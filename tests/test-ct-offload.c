@@ -869,6 +869,48 @@ test_hw_path(struct ovs_cmdl_context *ctx OVS_UNUSED)
     state = run_packet(&w, pkt, COMMIT, false);
     ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED));
 
+    /* Headers rewritten since hardware matched: the normal path decides,
+     * here a new connection. */
+    pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1001, 53, 0, 1);
+    ovs_assert(ct_offload_packet_set_conn(pkt, conn, CT_OFFLOAD_DIR_ORIG));
+    state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_NEW));
+
+    /* A bad checksum is invalid, as in software. */
+    pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1);
+    struct udp_header *udp = dp_packet_l4(pkt);
+    udp->udp_csum = udp->udp_csum ? ~udp->udp_csum : htons(1);
+    /* As from a NIC that does not check checksums. */
+    dp_packet_l4_checksum_set_unknown(pkt);
+    ovs_assert(ct_offload_packet_set_conn(pkt, conn, CT_OFFLOAD_DIR_ORIG));
+    state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_INVALID));
+
+    /* TCP: only segments with ACK and without SYN, FIN or RST. */
+    run_packet(&w, make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80,
+                               TCP_SYN, 1), COMMIT, false);
+    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
+                               TCP_SYN | TCP_ACK, 2), NO_COMMIT, false);
+    pkt = make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80, TCP_ACK, 1);
+    run_packet(&w, pkt, NO_COMMIT, true);
+    struct ct_offload_conn *tcp_conn = conntrack_conn_offload(pkt->md.conn);
+    dp_packet_delete(pkt);
+    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
+                               TCP_ACK, 2), NO_COMMIT, false);
+    world_wait(&w);
+    ovs_assert(ct_offload_conn_in_hw(tcp_conn));
+    pkt = make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80,
+                      TCP_ACK | TCP_PSH, 1);
+    ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
+                                          CT_OFFLOAD_DIR_ORIG));
+    state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED));
+    pkt = make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80, TCP_PSH, 1);
+    ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
+                                          CT_OFFLOAD_DIR_ORIG));
+    state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_INVALID));
+
     /* Another zone: the normal path decides (a new connection). */
     pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1);
     ovs_assert(ct_offload_packet_set_conn(pkt, conn, CT_OFFLOAD_DIR_ORIG));
