@@ -59,7 +59,8 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 /* A conntrack mark is CT_OFFLOAD_DPDK_MARK_BIT | id << 1 | direction, so
  * that a connection needs one id and one table entry for both of its
  * marks. */
-#define CT_DPDK_MAX_ID ((CT_OFFLOAD_DPDK_MARK_BIT - 1) >> 1)
+#define CT_DPDK_MAX_ID \
+    ((CT_OFFLOAD_DPDK_MARK_MAX - CT_OFFLOAD_DPDK_MARK_BIT) >> 1)
 
 static uint32_t
 ct_dpdk_mark(uint32_t id, enum ct_offload_dir dir)
@@ -70,15 +71,12 @@ ct_dpdk_mark(uint32_t id, enum ct_offload_dir dir)
 /* How a port carries connections.
  *
  * The CONNTRACK action (mlx5, nfp) is probed and shown, never used.  Its
- * object starts from each direction's TCP window state (sequence and
- * acknowledgement ends, maximum windows, window scale) and ct_offload_conn
- * carries none of it.  With made-up or liberal values, hardware would
- * either flag packets that software accepts (they would reach software
- * unmarked, which is safe but buys nothing) or let through packets that
- * software's window check would flag.  Marked packets still run the
- * datapath in software, and SYN, FIN and RST never match our rules, so the
- * action could not remove any software work that MARK does not; it could
- * only decide differently.  The asynchronous template API is probed and
+ * object must be seeded with each direction's TCP window state (sequence
+ * and acknowledgement ends, maximum windows, window scale), which
+ * conntrack does not give providers, and its API is experimental in DPDK
+ * 25.11.  Marked packets still run the datapath in software, so the action
+ * would only save work once hardware also forwarded them, which this
+ * provider does not do.  The asynchronous template API is probed and
  * shown as well: for the few rules per connection made here the
  * synchronous calls suffice. */
 enum ct_dpdk_strategy {
@@ -360,11 +358,12 @@ ct_dpdk_rule_build(struct ct_dpdk_rule_spec *s, const struct ct_dpif_tuple *t,
         s->tcp_spec.hdr.dst_port = t->dst_port;
         s->tcp_mask.hdr.src_port = OVS_BE16_MAX;
         s->tcp_mask.hdr.dst_port = OVS_BE16_MAX;
-        /* SYN, FIN and RST change the connection's state: software must
-         * see them as any other packet, so they must not match. */
-        s->tcp_spec.hdr.tcp_flags = 0;
+        /* Only segments that software would find valid and that leave
+         * the state as it is: ACK set, SYN, FIN and RST clear.  Software
+         * must see the others, e.g. a segment without ACK is invalid. */
+        s->tcp_spec.hdr.tcp_flags = RTE_TCP_ACK_FLAG;
         s->tcp_mask.hdr.tcp_flags = (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG
-                                     | RTE_TCP_RST_FLAG);
+                                     | RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
         spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_TCP,
                       &s->tcp_spec, &s->tcp_mask);
     } else {
@@ -385,9 +384,10 @@ ct_dpdk_rule_build(struct ct_dpdk_rule_spec *s, const struct ct_dpif_tuple *t,
     }
     if (age) {
         /* Only read for its "seconds since last hit": conntrack decides
-         * when a connection expires, so the longest timeout, which keeps
-         * aging events away. */
-        s->age.timeout = 0xffffff;
+         * when a connection expires.  Long enough to keep aging events
+         * rare, short enough for PMDs with a small limit (mlx5: about
+         * 3275 s). */
+        s->age.timeout = 3000;
         spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_AGE, &s->age);
     }
 
@@ -474,7 +474,9 @@ ct_dpdk_rule_destroy(struct ct_offload_dpdk *d, struct ct_dpdk_rule *rule)
     ret = d->api->destroy(rule->port_id, rule->flow, &error);
     if (ret) {
         /* Nothing more to try.  Its mark no longer resolves, so software
-         * handles its packets as if it were gone. */
+         * handles its packets as if it were gone; should the id name
+         * another connection one day, conntrack still compares each
+         * marked packet with the connection (process_one_offloaded()). */
         ct_dpdk_flow_failed(d, rule->port, "destroy", -ret, &error);
     }
     rule->port->n_rules--;

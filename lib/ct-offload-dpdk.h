@@ -47,15 +47,16 @@ struct rte_flow_queue_info;
 extern const struct ct_offload_class ct_offload_dpdk_class;
 
 /* Flow marks with this bit belong to conntrack, the others to flows.  Bit
- * 23, not 31: some NICs carry only 24 bits of mark (mlx5 in its default
- * metadata mode), and a conntrack mark must survive on them. */
+ * 23, not 31: some NICs carry only 24 bits of mark, and a conntrack mark
+ * must survive on them.  The highest marks are left out too: mlx5 refuses
+ * marks from 0xfffff0 up (0xffffff is its default mark). */
 #define CT_OFFLOAD_DPDK_MARK_BIT 0x00800000u
-#define CT_OFFLOAD_DPDK_MARK_MAX 0x00ffffffu
+#define CT_OFFLOAD_DPDK_MARK_MAX 0x00ffffefu
 
 static inline bool
 ct_offload_dpdk_is_ct_mark(uint32_t mark)
 {
-    return (mark & ~CT_OFFLOAD_DPDK_MARK_MAX) == 0
+    return mark <= CT_OFFLOAD_DPDK_MARK_MAX
            && (mark & CT_OFFLOAD_DPDK_MARK_BIT) != 0;
 }
 

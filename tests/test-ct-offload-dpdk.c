@@ -618,8 +618,9 @@ check_rule(const struct fake_rule *r, const struct ct_dpif_tuple *t,
         spec.hdr.dst_port = t->dst_port;
         mask.hdr.src_port = htons(0xffff);
         mask.hdr.dst_port = htons(0xffff);
-        /* SYN, FIN, RST must be clear. */
-        mask.hdr.tcp_flags = 0x02 | 0x01 | 0x04;
+        /* ACK set; SYN, FIN, RST clear. */
+        spec.hdr.tcp_flags = 0x10;
+        mask.hdr.tcp_flags = 0x02 | 0x01 | 0x04 | 0x10;
         check_item(&r->items[2], RTE_FLOW_ITEM_TYPE_TCP, &spec, &mask);
     } else {
         struct rte_flow_item_udp spec, mask;
@@ -645,7 +646,7 @@ check_rule(const struct fake_rule *r, const struct ct_dpif_tuple *t,
         ovs_assert(r->actions[n].type == RTE_FLOW_ACTION_TYPE_AGE);
         a = ALIGNED_CAST(const struct rte_flow_action_age *,
                          r->actions[n].conf);
-        ovs_assert(a->timeout == 0xffffff);
+        ovs_assert(a->timeout == 3000);
         n++;
     }
 
