@@ -21,16 +21,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-pristine=$top/build/pristine
 logdir=$top/build/check-full
 mkdir -p "$logdir"
 
-if [ ! -d "$pristine" ]; then
-    "$top/tools/fetch-ovs.sh" "$pristine"
-    mkdir -p "$pristine/debian" && : > "$pristine/debian/automake.mk"
-    rm -f "$pristine/configure"
-fi
-OVS_TREE=$pristine "$top/tools/build.sh"
+build_pristine
 
 # Prints the titles of the tests that did not pass in TREE.
 run_full() {

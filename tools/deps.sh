@@ -29,6 +29,12 @@ packages=(
     # Testsuite helpers.
     procps iproute2 tcpdump
 )
+# Upstream's system testsuite (tools/check-system.sh, not CI): traffic in
+# namespaces.
+if [ "${DEPS_SYSTEM:-no}" = yes ]; then
+    packages+=(iputils-ping netcat-openbsd curl lftp ethtool
+               python3-pyftpdlib)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

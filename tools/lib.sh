@@ -16,6 +16,7 @@
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tree=${OVS_TREE:-$top/build/ovs}
+pristine=$top/build/pristine
 series_file=$top/patches/series
 upstream_tag=upstream-4.0.0
 
@@ -61,4 +62,20 @@ tree_edits() {
 
 tree_is_dirty() {
     [ -n "$(tree_edits)" ]
+}
+
+# Unpacks pristine 4.0.0 into build/pristine, once, and builds it there:
+# the reference that check-full.sh and check-system.sh compare ours with.
+build_pristine() {
+    if [ ! -d "$pristine" ]; then
+        rm -rf "$pristine.tmp"
+        "$top/tools/fetch-ovs.sh" "$pristine.tmp"
+        mkdir -p "$pristine.tmp/debian"
+        : > "$pristine.tmp/debian/automake.mk"
+        # The tarball's configure comes from another autotools version:
+        # build.sh runs boot.sh again.
+        rm -f "$pristine.tmp/configure"
+        mv "$pristine.tmp" "$pristine"
+    fi
+    OVS_TREE=$pristine "$top/tools/build.sh"
 }

@@ -111,7 +111,9 @@ build_history() {
 [ -d "$tree/.git" ] || create_pristine
 check_overlay_coverage
 
-stage=$top/build/stage
+# One scratch worktree per tree: materialising build/ovs and another tree
+# (OVS_TREE) at the same time must not share it.
+stage=$tree.stage
 build_history "$stage"
 new=$(git -C "$stage" rev-parse HEAD)
 git -C "$tree" worktree remove --force "$stage"
