@@ -373,7 +373,7 @@ dummy_get_debug(const struct ct_offload *inst, struct ds *ds,
 /* Receive path. */
 
 static bool
-dummy_packet_key(struct dp_packet *packet, odp_port_t port,
+dummy_packet_key(struct dp_packet *packet, odp_port_t port, bool forwards,
                  struct dummy_ct_key *key)
 {
     struct ct_dpif_tuple tuple;
@@ -401,8 +401,11 @@ dummy_packet_key(struct dp_packet *packet, odp_port_t port,
     const void *l4 = dp_packet_l4(packet);
     switch (flow.nw_proto) {
     case IPPROTO_TCP:
-        /* Packets that change TCP state always go to software. */
-        if (flow.tcp_flags & htons(TCP_SYN | TCP_FIN | TCP_RST)) {
+        /* A NIC that only classifies matches the 5-tuple, whatever the
+         * flags: software checks each packet anyway.  One that forwards
+         * hands packets that change TCP state to software, as the kernel
+         * flowtable does, so that software still sees them. */
+        if (forwards && flow.tcp_flags & htons(TCP_SYN | TCP_FIN | TCP_RST)) {
             return false;
         }
         /* fall through */
@@ -444,17 +447,21 @@ dummy_packet_key(struct dp_packet *packet, odp_port_t port,
     return true;
 }
 
-void
+bool
 ct_offload_dummy_receive(struct ct_offload *inst, odp_port_t port,
                          struct dp_packet *packet)
 {
     struct ct_offload_dummy *dummy = dummy_cast(inst);
     const struct dummy_ct_entry *entry;
     struct dummy_ct_key key;
+    bool forwards;
 
-    if (cmap_is_empty(&dummy->table)
-        || !dummy_packet_key(packet, port, &key)) {
-        return;
+    if (cmap_is_empty(&dummy->table)) {
+        return false;
+    }
+    atomic_read_relaxed(&inst->forwards, &forwards);
+    if (!dummy_packet_key(packet, port, forwards, &key)) {
+        return false;
     }
 
     entry = dummy_lookup(dummy, &key);
@@ -465,8 +472,13 @@ ct_offload_dummy_receive(struct ct_offload *inst, odp_port_t port,
         atomic_add_relaxed(&e->packets, 1, &orig);
         atomic_add_relaxed(&e->bytes, dp_packet_size(packet), &orig);
         atomic_store_relaxed(&e->last_used, time_msec());
+        if (forwards) {
+            /* Hardware forwarded it: software never sees it. */
+            return true;
+        }
         ct_offload_packet_set_conn(packet, entry->conn, entry->dir);
     }
+    return false;
 }
 
 /* Two classes, as for dpif-offload-dummy, so that tests can see priorities
@@ -574,6 +586,19 @@ dummy_unixctl_set(struct unixctl_conn *conn, int argc, const char *argv[],
         const char *eq = strchr(argv[i], '=');
         char *key;
 
+        if (eq && !strncmp(argv[i], "forward=", eq - argv[i] + 1)) {
+            bool forward = !strcmp(eq + 1, "true");
+
+            if (!forward && strcmp(eq + 1, "false")) {
+                error = xasprintf("%s: expected true or false", argv[i]);
+            } else if (!cmap_is_empty(&dummy->table)) {
+                /* Connections programmed in one mode stay in it. */
+                error = xasprintf("%s: table not empty", argv[i]);
+            } else {
+                atomic_store_relaxed(&dummy->up.forwards, forward);
+            }
+            continue;
+        }
         if (!eq || !str_to_ullong(eq + 1, 10, &value) || value > UINT32_MAX) {
             error = xasprintf("%s: expected KEY=NUMBER", argv[i]);
             break;
@@ -616,7 +641,8 @@ ct_offload_dummy_unixctl_init(void)
         unixctl_command_register(
             "ct-offload-dummy/set",
             "instance [capacity=N] [fail-every=N] [fail-percent=P] "
-            "[seed=S] [delay-ms=MS]", 2, 6, dummy_unixctl_set, NULL);
+            "[seed=S] [delay-ms=MS] [forward=true|false]", 2, 7,
+            dummy_unixctl_set, NULL);
         ovsthread_once_done(&once);
     }
 }

@@ -32,8 +32,10 @@ extern const struct ct_offload_class ct_offload_dummy_x_class;
 /* The emulated NIC's receive path, for a packet that arrived on 'port' of
  * the dpif-offload instance that owns 'inst': counts it against the
  * connection it belongs to, if hardware carries that connection, and tells
- * conntrack.  Any thread, under RCU. */
-void ct_offload_dummy_receive(struct ct_offload *inst, odp_port_t port,
+ * conntrack.  Returns true if the emulated hardware forwarded the packet
+ * itself (an instance set to forward=true), so that software must not see
+ * it.  Any thread, under RCU. */
+bool ct_offload_dummy_receive(struct ct_offload *inst, odp_port_t port,
                               struct dp_packet *);
 
 #endif /* ct-offload-dummy.h */

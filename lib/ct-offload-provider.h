@@ -42,6 +42,13 @@
  * A provider must not call back into the core from a callback, except
  * through ct_offload_get_netdev().
  *
+ * Port removal.  A dpif-offload provider calls ct_offload_port_del() after
+ * it removed the port from its port manager, so that no connection can be
+ * offloaded to the port again (ct_offload_get_netdev() no longer finds
+ * it), and before it releases the port.  So conn_del() must not need the
+ * port's netdev from the port manager: a provider keeps what it needs to
+ * remove its rules in 'provider_data'.
+ *
  * Lifetime of a connection as the provider sees it:
  *
  *     can_offload() -> conn_add() -> conn_established() -> conn_update()*
@@ -69,7 +76,8 @@ struct netdev;
 
 /* A connection, as offload providers see it. */
 struct ct_offload_conn {
-    /* Immutable once the connection is queued for offload. */
+    /* Immutable once the connection is queued for offload, except as
+     * noted. */
 
     /* 'tuple[CT_OFFLOAD_DIR_ORIG]' matches packets of the original
      * direction as they arrive, 'tuple[CT_OFFLOAD_DIR_REPLY]' packets of
@@ -81,8 +89,10 @@ struct ct_offload_conn {
     uint16_t zone;
     uint16_t nat_action;        /* NAT_ACTION_* bits, 0 without NAT. */
 
-    /* Input ports: ORIG is set at commit, REPLY when the first reply packet
-     * is seen, before conn_established() is called. */
+    /* Input ports.  ORIG is set at commit.  REPLY is ODPP_NONE until the
+     * offload thread, just before conn_established(), stores the port that
+     * the first reply arrived on; can_offload() and conn_add() see
+     * ODPP_NONE. */
     odp_port_t in_port[CT_OFFLOAD_N_DIRS];
 
     /* For the instance that holds the connection, guarded by its mutex. */
@@ -96,6 +106,12 @@ struct ct_offload {
     struct dpif_offload *dpif_offload;  /* Owner; NULL in unit tests. */
     int priority;                     /* Higher is offered connections
                                        * first. */
+
+    /* Whether this instance's hardware forwards packets of the connections
+     * it carries without handing them to software ("full" offload).
+     * Initialized from the class; a provider may change it only while it
+     * holds no connection.  See 'forwards' in struct ct_offload_class. */
+    atomic_bool forwards;
 
     /* Private to ct-offload.c. */
     struct ct_offload_instance_private *priv;
@@ -129,6 +145,20 @@ struct ct_offload_class {
      * one datapath, higher priorities are offered a connection first. */
     int priority;
 
+    /* False (every provider so far): hardware only classifies packets of
+     * offloaded connections and still delivers each of them to software,
+     * which then skips only conntrack's lookup and tracks the connection
+     * exactly as it would alone (TCP windows included).
+     *
+     * True: hardware forwards packets without software.  Software then
+     * misses segments for good, so conntrack tracks TCP windows of such
+     * connections liberally (as the kernel does for flowtable entries),
+     * still checking the sequence number of every RST it does see, and
+     * keeps them alive while hardware reports them in use.  That trades
+     * window checking for speed: an attacker who knows the 5-tuple can
+     * inject in-window-agnostic segments into such a connection. */
+    bool forwards;
+
     /* Creates an instance for 'dpif_offload' (which may be NULL in unit
      * tests).  The provider allocates its instance struct, embeds a
      * 'struct ct_offload' in it and stores a pointer to it in '*inst';
@@ -156,10 +186,10 @@ struct ct_offload_class {
      * a positive errno value to pass it on.  Optional. */
     int (*conn_add)(struct ct_offload *, struct ct_offload_conn *);
 
-    /* The first reply-direction packet after which the connection is
-     * established in both directions was seen; 'reply_netdev' is the port
-     * it arrived on (NULL if it no longer exists).  Called exactly once per
-     * connection.  Programs hardware for both directions.  Offload thread.
+    /* The connection is established in both directions and both input
+     * ports are known (for TCP, the handshake's final ACK was seen);
+     * 'reply_netdev' is the reply direction's input port (NULL if it no
+     * longer exists).  Called at most once per connection.  Programs hardware for both directions.  Offload thread.
      * Returns 0 or a positive errno value (ENOSPC when the table is full,
      * EOPNOTSUPP when the hardware cannot carry this connection). */
     int (*conn_established)(struct ct_offload *, struct ct_offload_conn *,

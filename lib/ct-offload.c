@@ -57,20 +57,33 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
  * allocates. */
 enum ocon_event {
     EV_ADD,             /* Committed. */
-    EV_ESTABLISHED,     /* First reply once established both ways. */
+    EV_ESTABLISHED,     /* Established both ways, both input ports known. */
     EV_TEARDOWN,        /* TCP is closing: leave hardware, stay alive. */
     EV_DEL,             /* Conntrack removed the connection. */
     N_EVENTS
 };
 
-/* Connection flags. */
-enum {
-    OCON_ESTABLISHED = 1 << 0,  /* EV_ESTABLISHED queued or dropped. */
-    OCON_TEARDOWN = 1 << 1,     /* EV_TEARDOWN queued. */
-    OCON_DELETED = 1 << 2,      /* EV_DEL queued. */
-    OCON_IN_HW = 1 << 3,        /* Hardware carries it now. */
-    OCON_WAS_IN_HW = 1 << 4,    /* Hardware carried it at some point. */
-    OCON_DONE = 1 << 5,         /* No provider took it: software only. */
+/* The offload state of a connection: the one place that says what the
+ * packet path may do with it.  Transitions, each made with a
+ * compare-and-swap by the thread named:
+ *
+ *     PENDING --(a provider's conn_add() took it; offload thread)--> HELD
+ *     HELD --(conn_established() programmed it; offload thread)--> IN_HW
+ *     PENDING, HELD, IN_HW --(refused, failed, queue full, offload off,
+ *         TCP FIN/RST, flush, port removal)--> SOFTWARE
+ *     any --(conntrack removed it: ct_offload_conn_del())--> DELETED
+ *
+ * SOFTWARE and DELETED are final.  Only IN_HW lets a packet that hardware
+ * resolved skip conntrack's lookup, and conntrack checks it twice: when the
+ * provider marks the packet and when ct() executes.  Which instance holds
+ * the connection ('holder') is separate: a connection leaving hardware
+ * keeps its holder until the offload thread has removed its rules. */
+enum ocon_state {
+    OCON_PENDING,
+    OCON_HELD,
+    OCON_IN_HW,
+    OCON_SOFTWARE,
+    OCON_DELETED,
 };
 
 struct ocon_event_node {
@@ -86,7 +99,18 @@ struct ocon {
      * Freed after an RCU grace period, since provider packet paths find it
      * through RCU-protected tables. */
     struct ovs_refcount ref_cnt;
-    atomic_uint32_t flags;              /* OCON_*. */
+    atomic_uint32_t state;              /* enum ocon_state. */
+    atomic_uint32_t queued;             /* 1 << EV_*: events queued once. */
+
+    /* The reply direction's input port, ODPP_NONE until the first reply.
+     * Set once by whichever packet thread sees that reply first; copied to
+     * 'up.in_port[CT_OFFLOAD_DIR_REPLY]' by the offload thread, so that
+     * providers see it change only on that thread. */
+    atomic_uint32_t reply_port;
+
+    /* A forwarding instance (see 'forwards' in struct ct_offload) carried
+     * it: software missed some of its packets for good.  Never cleared. */
+    atomic_bool forwarded;
 
     /* The conntrack connection; NULL once conntrack removed it.  Read
      * under RCU by ct_offload_packet_set_conn(). */
@@ -96,6 +120,8 @@ struct ocon {
      * thread holding that instance's mutex, read under RCU. */
     OVSRCU_TYPE(struct ct_offload *) holder;
     struct ovs_list holder_node;        /* In the holder's 'conns'. */
+    bool programmed;                    /* Rules in hardware; guarded by
+                                         * the holder's mutex. */
 
     struct ocon_event_node ev[N_EVENTS];
 };
@@ -173,6 +199,8 @@ static const atomic_bool never_active = false;
 
 static void ct_offload_dp_update_active(struct ct_offload_dp *)
     OVS_REQUIRES(ct_offload_mutex);
+static void ct_offload_dp_start_thread(struct ct_offload_dp *)
+    OVS_REQUIRES(ct_offload_mutex);
 static void ct_offload_unixctl_init(void);
 
 static struct ocon *
@@ -187,31 +215,71 @@ inst_priv(const struct ct_offload *inst)
     return inst->priv;
 }
 
-static uint32_t
-ocon_flags(const struct ocon *ocon)
+static enum ocon_state
+ocon_state(const struct ocon *ocon)
 {
-    uint32_t flags;
+    uint32_t state;
 
-    atomic_read_relaxed(&CONST_CAST(struct ocon *, ocon)->flags, &flags);
-    return flags;
+    atomic_read_explicit(&CONST_CAST(struct ocon *, ocon)->state, &state,
+                         memory_order_acquire);
+    return state;
 }
 
-/* Sets 'flag' and returns true if it was clear. */
+/* Moves 'ocon' from any state in the mask 'from' (1 << OCON_*) to 'to'.
+ * Returns true if this call made the transition. */
 static bool
-ocon_set_flag(struct ocon *ocon, uint32_t flag)
+ocon_transition(struct ocon *ocon, uint32_t from, enum ocon_state to)
 {
-    uint32_t old;
+    uint32_t cur = ocon_state(ocon);
 
-    atomic_or(&ocon->flags, flag, &old);
-    return !(old & flag);
+    while (from & (1u << cur)) {
+        if (atomic_compare_exchange_weak(&ocon->state, &cur, to)) {
+            return true;
+        }
+    }
+    return false;
 }
 
-static void
-ocon_clear_flag(struct ocon *ocon, uint32_t flag)
+#define OCON_LIVE ((1u << OCON_PENDING) | (1u << OCON_HELD) \
+                   | (1u << OCON_IN_HW))
+
+/* Records that 'event' is queued for 'ocon'.  Returns true if it was not
+ * already. */
+static bool
+ocon_mark_queued(struct ocon *ocon, enum ocon_event event)
 {
     uint32_t old;
 
-    atomic_and(&ocon->flags, ~flag, &old);
+    atomic_or(&ocon->queued, 1u << event, &old);
+    return !(old & (1u << event));
+}
+
+static bool
+ocon_was_queued(const struct ocon *ocon, enum ocon_event event)
+{
+    uint32_t queued;
+
+    atomic_read_relaxed(&CONST_CAST(struct ocon *, ocon)->queued, &queued);
+    return queued & (1u << event);
+}
+
+static odp_port_t
+ocon_reply_port(const struct ocon *ocon)
+{
+    uint32_t port;
+
+    atomic_read_relaxed(&CONST_CAST(struct ocon *, ocon)->reply_port, &port);
+    return u32_to_odp(port);
+}
+
+static bool
+ct_offload_dp_is_active(const struct ct_offload_dp *dp)
+{
+    bool active;
+
+    atomic_read_relaxed(&CONST_CAST(struct ct_offload_dp *, dp)->active,
+                        &active);
+    return active;
 }
 
 static void
@@ -438,16 +506,27 @@ ct_offload_dp_update_active(struct ct_offload_dp *dp)
 {
     struct instance_array *array;
 
+    bool active;
+
     array = ovsrcu_get_protected(struct instance_array *, &dp->instances);
-    atomic_store_relaxed(&dp->active,
-                         array && array->n > 0 && ct_offload_enabled());
+    active = array && array->n > 0 && ct_offload_enabled();
+    if (active) {
+        /* The thread starts the first time offload is active, so none
+         * exists while hw-offload or hw-offload-ct is off. */
+        ct_offload_dp_start_thread(dp);
+    }
+    atomic_store_relaxed(&dp->active, active);
 }
 
 static void ct_offload_process(struct ct_offload_dp *,
                                struct mpsc_queue_node **, size_t n);
 
+/* Processes every queued event.  With 'quiesce', the calling thread
+ * quiesces after every batch: under sustained churn with a provider slower
+ * than the packet threads the queue may never be empty, and RCU grace
+ * periods must still complete. */
 static void
-ct_offload_dp_drain(struct ct_offload_dp *dp)
+ct_offload_dp_drain(struct ct_offload_dp *dp, bool quiesce)
     OVS_REQUIRES(dp->queue.read_lock)
 {
     struct mpsc_queue_node *nodes[BATCH_SIZE];
@@ -470,6 +549,9 @@ ct_offload_dp_drain(struct ct_offload_dp *dp)
         if (n) {
             ct_offload_process(dp, nodes, n);
             n = 0;
+            if (quiesce) {
+                ovsrcu_quiesce();
+            }
         }
         if (res == MPSC_QUEUE_EMPTY) {
             break;
@@ -486,7 +568,7 @@ ct_offload_thread_main(void *dp_)
     for (;;) {
         bool exiting;
 
-        ct_offload_dp_drain(dp);
+        ct_offload_dp_drain(dp, true);
         ovsrcu_quiesce();
         /* Fold this thread's coverage counters into the totals now and
          * then, even when it never goes idle. */
@@ -498,8 +580,10 @@ ct_offload_thread_main(void *dp_)
         }
 
         /* Producers set 'wake' only if they see 'sleeping', after queueing:
-         * checking 'n_pending' after setting 'sleeping' closes the race. */
-        atomic_store(&dp->sleeping, true);
+         * checking 'n_pending' after setting 'sleeping' closes the race.
+         * The fence pairs with the one in ct_offload_queue(). */
+        atomic_store_relaxed(&dp->sleeping, true);
+        atomic_thread_fence(memory_order_seq_cst);
         if (!atomic_count_get(&dp->n_pending)) {
             latch_wait(&dp->wake);
             poll_block();
@@ -507,7 +591,7 @@ ct_offload_thread_main(void *dp_)
         atomic_store(&dp->sleeping, false);
         latch_poll(&dp->wake);
     }
-    ct_offload_dp_drain(dp);
+    ct_offload_dp_drain(dp, false);
     mpsc_queue_release(&dp->queue);
     return NULL;
 }
@@ -545,7 +629,7 @@ ct_offload_dp_unref(struct ct_offload_dp *dp)
         xpthread_join(dp->thread, NULL);
     } else {
         mpsc_queue_acquire(&dp->queue);
-        ct_offload_dp_drain(dp);
+        ct_offload_dp_drain(dp, false);
         mpsc_queue_release(&dp->queue);
     }
     ovs_assert(!atomic_count_get(&dp->n_pending));
@@ -607,11 +691,21 @@ ct_offload_queue(struct ct_offload_dp *dp, struct ocon *ocon,
     mpsc_queue_insert(&dp->queue, &ocon->ev[event].node);
     COVERAGE_INC(ct_offload_queued);
 
-    /* Only the first producer after the thread went to sleep pays for the
-     * system call that wakes it. */
-    sleeping = true;
-    if (atomic_compare_exchange_strong(&dp->sleeping, &sleeping, false)) {
-        latch_set(&dp->wake);
+    /* Pairs with the fence in ct_offload_thread_main(): either the offload
+     * thread sees the event counted in 'n_pending' before it sleeps, or
+     * this thread sees 'sleeping' and wakes it.  Without the two fences
+     * each side could read the other's old value (a store followed by a
+     * load of another location may be reordered, even on x86).  Only the
+     * first producer after the thread went to sleep pays for the system
+     * call. */
+    atomic_thread_fence(memory_order_seq_cst);
+    atomic_read_relaxed(&dp->sleeping, &sleeping);
+    if (sleeping) {
+        sleeping = true;
+        if (atomic_compare_exchange_strong(&dp->sleeping, &sleeping,
+                                           false)) {
+            latch_set(&dp->wake);
+        }
     }
     return true;
 }
@@ -631,11 +725,15 @@ ct_offload_conn_add(struct ct_offload_dp *dp, struct conn *conn,
     ocon->up.in_port[CT_OFFLOAD_DIR_ORIG] = in_port;
     ocon->up.in_port[CT_OFFLOAD_DIR_REPLY] = ODPP_NONE;
     ovs_refcount_init(&ocon->ref_cnt);
-    atomic_init(&ocon->flags, 0);
+    atomic_init(&ocon->state, OCON_PENDING);
+    atomic_init(&ocon->queued, 0);
+    atomic_init(&ocon->reply_port, odp_to_u32(ODPP_NONE));
+    atomic_init(&ocon->forwarded, false);
     ovsrcu_init(&ocon->conn, conn);
     ovsrcu_init(&ocon->holder, NULL);
     ovs_list_init(&ocon->holder_node);
 
+    ocon_mark_queued(ocon, EV_ADD);
     if (!ct_offload_queue(dp, ocon, EV_ADD)) {
         ovsrcu_set_hidden(&ocon->conn, NULL);
         ocon_unref(ocon);
@@ -645,14 +743,9 @@ ct_offload_conn_add(struct ct_offload_dp *dp, struct conn *conn,
 }
 
 bool
-ct_offload_conn_needs_state(const struct ct_offload_conn *conn, bool reply)
+ct_offload_conn_wants_events(const struct ct_offload_conn *conn)
 {
-    uint32_t flags = ocon_flags(ocon_cast(conn));
-
-    if (flags & (OCON_TEARDOWN | OCON_DELETED | OCON_DONE)) {
-        return false;
-    }
-    return reply || (flags & OCON_ESTABLISHED);
+    return OCON_LIVE & (1u << ocon_state(ocon_cast(conn)));
 }
 
 void
@@ -660,22 +753,38 @@ ct_offload_conn_seen(struct ct_offload_dp *dp, struct ct_offload_conn *conn,
                      bool reply, bool established, odp_port_t in_port)
 {
     struct ocon *ocon = ocon_cast(conn);
-    uint32_t flags = ocon_flags(ocon);
+    uint32_t reply_port;
 
-    if (flags & (OCON_TEARDOWN | OCON_DELETED | OCON_DONE)) {
+    if (!ct_offload_conn_wants_events(conn)) {
         return;
     }
-    if (!(flags & OCON_ESTABLISHED)) {
-        if (reply && established && ocon_set_flag(ocon, OCON_ESTABLISHED)) {
-            /* Written by the one thread that set the flag, before queueing
-             * the event; read by the offload thread after dequeueing it. */
-            conn->in_port[CT_OFFLOAD_DIR_REPLY] = in_port;
-            ct_offload_queue(dp, ocon, EV_ESTABLISHED);
+
+    atomic_read_relaxed(&ocon->reply_port, &reply_port);
+    if (reply && reply_port == odp_to_u32(ODPP_NONE)) {
+        /* The first reply tells the reply direction's input port.  Two
+         * threads may race here: the first one wins. */
+        if (atomic_compare_exchange_strong(&ocon->reply_port, &reply_port,
+                                           odp_to_u32(in_port))) {
+            reply_port = odp_to_u32(in_port);
         }
-    } else if (!established && ocon_set_flag(ocon, OCON_TEARDOWN)) {
+    }
+
+    if (!ocon_was_queued(ocon, EV_ESTABLISHED)) {
+        /* Established both ways and both input ports known: for TCP the
+         * handshake's final ACK, for others the first reply. */
+        if (established && reply_port != odp_to_u32(ODPP_NONE)
+            && ocon_mark_queued(ocon, EV_ESTABLISHED)
+            && !ct_offload_queue(dp, ocon, EV_ESTABLISHED)) {
+            ocon_transition(ocon, OCON_LIVE, OCON_SOFTWARE);
+        }
+    } else if (!established) {
         /* TCP FIN or RST: software takes the connection back until it
-         * ends, as the kernel flowtable does. */
-        ct_offload_queue(dp, ocon, EV_TEARDOWN);
+         * ends, as the kernel flowtable does.  From now on no packet skips
+         * the lookup, even before the rules are gone. */
+        ocon_transition(ocon, OCON_LIVE, OCON_SOFTWARE);
+        if (ocon_mark_queued(ocon, EV_TEARDOWN)) {
+            ct_offload_queue(dp, ocon, EV_TEARDOWN);
+        }
     }
 }
 
@@ -687,7 +796,9 @@ ct_offload_conn_del(struct ct_offload_dp *dp, struct ct_offload_conn *conn)
 {
     struct ocon *ocon = ocon_cast(conn);
 
-    if (ocon_set_flag(ocon, OCON_DELETED)) {
+    if (ocon_mark_queued(ocon, EV_DEL)) {
+        atomic_store_explicit(&ocon->state, OCON_DELETED,
+                              memory_order_release);
         ovsrcu_set(&ocon->conn, NULL);
         ct_offload_queue(dp, ocon, EV_DEL);
     }
@@ -702,7 +813,7 @@ ct_offload_conn_free(struct ct_offload_conn *conn)
     if (conn) {
         struct ocon *ocon = ocon_cast(conn);
 
-        ovs_assert(ocon_flags(ocon) & OCON_DELETED);
+        ovs_assert(ocon_state(ocon) == OCON_DELETED);
         ocon_unref(ocon);       /* Conntrack's reference. */
     }
 }
@@ -710,15 +821,27 @@ ct_offload_conn_free(struct ct_offload_conn *conn)
 bool
 ct_offload_conn_in_hw(const struct ct_offload_conn *conn)
 {
-    /* A connection on its way out of hardware no longer counts. */
-    return (ocon_flags(ocon_cast(conn))
-            & (OCON_IN_HW | OCON_TEARDOWN | OCON_DELETED)) == OCON_IN_HW;
+    return ocon_state(ocon_cast(conn)) == OCON_IN_HW;
 }
 
 bool
-ct_offload_conn_was_in_hw(const struct ct_offload_conn *conn)
+ct_offload_conn_hw_forwards(const struct ct_offload_conn *conn)
 {
-    return ocon_flags(ocon_cast(conn)) & OCON_WAS_IN_HW;
+    const struct ocon *ocon = ocon_cast(conn);
+    bool forwarded;
+
+    atomic_read_relaxed(&CONST_CAST(struct ocon *, ocon)->forwarded,
+                        &forwarded);
+    return forwarded && ocon_state(ocon) == OCON_IN_HW;
+}
+
+bool
+ct_offload_conn_was_forwarded(const struct ct_offload_conn *conn)
+{
+    bool forwarded;
+
+    atomic_read_relaxed(&ocon_cast(conn)->forwarded, &forwarded);
+    return forwarded;
 }
 
 bool
@@ -729,12 +852,13 @@ ct_offload_packet_set_conn(struct dp_packet *packet,
     struct ocon *ocon = ocon_cast(conn);
     struct conn *ct_conn = ovsrcu_get(struct conn *, &ocon->conn);
 
-    if (!ct_conn || !(ocon_flags(ocon) & OCON_IN_HW)) {
+    if (!ct_conn || ocon_state(ocon) != OCON_IN_HW) {
         return false;
     }
 
     /* A packet that has a connection but no ct_state is one that hardware
-     * resolved: conntrack_execute() completes it without a lookup. */
+     * resolved: conntrack_execute() checks it again and then processes it
+     * as software would, without the lookup. */
     packet->md.conn = ct_conn;
     packet->md.reply = dir == CT_OFFLOAD_DIR_REPLY;
     packet->md.icmp_related = false;
@@ -762,8 +886,8 @@ ocon_detach(struct ct_offload *inst, struct ocon *ocon)
 {
     struct ct_offload_instance_private *p = inst_priv(inst);
 
-    if (ocon_flags(ocon) & OCON_IN_HW) {
-        ocon_clear_flag(ocon, OCON_IN_HW);
+    if (ocon->programmed) {
+        ocon->programmed = false;
         p->n_in_hw--;
     }
     ovsrcu_set(&ocon->holder, NULL);
@@ -851,7 +975,9 @@ ct_offload_do_add(struct instance_array *array, size_t first,
         size_t n_ops = 0, n_next = 0;
 
         ovs_mutex_lock(&inst->priv->mutex);
-        if (p->dead) {
+        if (p->dead || !ct_offload_dp_is_active(p->dp)) {
+            /* Checked under the mutex that a flush takes after turning
+             * offload off: nothing reaches hardware after that flush. */
             ovs_mutex_unlock(&inst->priv->mutex);
             continue;
         }
@@ -875,6 +1001,7 @@ ct_offload_do_add(struct instance_array *array, size_t first,
 
             if (!ops[j].error) {
                 ocon_attach(inst, ocon);
+                ocon_transition(ocon, 1u << OCON_PENDING, OCON_HELD);
             } else {
                 p->n_refused++;
                 /* EOPNOTSUPP is how a provider passes a connection on (e.g.
@@ -893,7 +1020,7 @@ ct_offload_do_add(struct instance_array *array, size_t first,
 
     for (size_t j = 0; j < n_left; j++) {
         COVERAGE_INC(ct_offload_refused);
-        ocon_set_flag(left[j], OCON_DONE);
+        ocon_transition(left[j], OCON_LIVE, OCON_SOFTWARE);
     }
 }
 
@@ -931,6 +1058,14 @@ ct_offload_do_established(struct instance_array *array,
                                             &ocon->holder) != inst) {
             continue;
         }
+        if (!ct_offload_dp_is_active(p->dp)
+            || ocon_state(ocon) != OCON_HELD) {
+            /* Offload was turned off, or the connection left for software
+             * (TCP teardown) or conntrack before it got here: it stays
+             * held, unprogrammed, until its removal event. */
+            continue;
+        }
+        ocon->up.in_port[CT_OFFLOAD_DIR_REPLY] = ocon_reply_port(ocon);
         ops[n_ops] = (struct ct_offload_op) {
             .type = CT_OFFLOAD_OP_ESTABLISHED,
             .conn = &ocon->up,
@@ -950,9 +1085,18 @@ ct_offload_do_established(struct instance_array *array,
         struct ocon *ocon = ocon_cast(ops[i].conn);
 
         if (!ops[i].error) {
-            ocon_set_flag(ocon, OCON_IN_HW | OCON_WAS_IN_HW);
+            bool forwards;
+
+            atomic_read_relaxed(&inst->forwards, &forwards);
+            if (forwards) {
+                atomic_store_relaxed(&ocon->forwarded, true);
+            }
+            ocon->programmed = true;
             p->n_in_hw++;
             p->n_offloaded++;
+            /* If a teardown or removal won the race, its event is queued
+             * and takes the rules out again. */
+            ocon_transition(ocon, 1u << OCON_HELD, OCON_IN_HW);
         } else {
             p->n_failed++;
             COVERAGE_INC(ct_offload_failed);
@@ -1054,9 +1198,13 @@ ct_offload_process(struct ct_offload_dp *dp, struct mpsc_queue_node **nodes,
         if (!active && (ev->event == EV_ADD || ev->event == EV_ESTABLISHED)) {
             /* Queued before offload was turned off (and the instances
              * flushed): nothing may reach hardware any more. */
-            ocon_set_flag(ocon, OCON_DONE);
+            ocon_transition(ocon, OCON_LIVE, OCON_SOFTWARE);
+        } else if (ev->event == EV_ADD
+                   && ocon_state(ocon) != OCON_PENDING) {
+            /* It left for software (TCP teardown, a full queue) or
+             * conntrack before any provider saw it. */
         } else if (ev->event == EV_DEL
-                   || !(ocon_flags(ocon) & OCON_DELETED)) {
+                   || ocon_state(ocon) != OCON_DELETED) {
             /* A connection removed before its earlier events ran needs
              * none of them. */
             by_event[ev->event][n_by_event[ev->event]++] = ocon;
@@ -1180,6 +1328,7 @@ ct_offload_create(const struct ct_offload_class *class,
     inst->name = xasprintf("%s[%s]", class->type, dp_name);
     inst->dpif_offload = dpif_offload;
     inst->priority = class->priority;
+    atomic_init(&inst->forwards, class->forwards);
     inst->priv = p = xzalloc(sizeof *p);
     ovs_mutex_init(&p->mutex);
     atomic_init(&p->n_kept_alive, 0);
@@ -1189,7 +1338,6 @@ ct_offload_create(const struct ct_offload_class *class,
 
     ovs_mutex_lock(&ct_offload_mutex);
     p->dp = ct_offload_dp_ref__(dp_name);
-    ct_offload_dp_start_thread(p->dp);
     ct_offload_dp_set_instances(p->dp, inst, NULL);
     ovs_mutex_unlock(&ct_offload_mutex);
 
@@ -1222,7 +1370,7 @@ ct_offload_remove_conns(struct ct_offload *inst,
             inst->class->conn_del(inst, &ocon->up);
         }
         /* Never offered again: its state in software may have moved on. */
-        ocon_set_flag(ocon, OCON_TEARDOWN);
+        ocon_transition(ocon, OCON_LIVE, OCON_SOFTWARE);
         ocon_detach(inst, ocon);
         n++;
     }
@@ -1344,7 +1492,7 @@ ct_offload_conns_update(struct ct_offload_conn *conns[], size_t n,
             if (!done[j]
                 && ovsrcu_get_protected(struct ct_offload *, &ocon->holder)
                    == inst
-                && ocon_flags(ocon) & OCON_IN_HW) {
+                && ocon->programmed) {
                 ops[n_ops] = (struct ct_offload_op) {
                     .type = CT_OFFLOAD_OP_UPDATE,
                     .conn = conns[j],
@@ -1388,7 +1536,7 @@ ct_offload_conn_get_stats(const struct ct_offload_conn *conn,
     bool found = false;
 
     inst = ovsrcu_get(struct ct_offload *, &ocon->holder);
-    if (!inst || !(ocon_flags(ocon) & OCON_IN_HW)) {
+    if (!inst || ocon_state(ocon) != OCON_IN_HW) {
         return false;
     }
 
@@ -1397,7 +1545,8 @@ ct_offload_conn_get_stats(const struct ct_offload_conn *conn,
     memset(stats, 0, sizeof *stats);
     ovs_mutex_lock(&inst->priv->mutex);
     if (!p->dead
-        && ovsrcu_get_protected(struct ct_offload *, &ocon->holder) == inst) {
+        && ovsrcu_get_protected(struct ct_offload *, &ocon->holder) == inst
+        && ocon->programmed) {
         struct ct_offload_op op = {
             .type = CT_OFFLOAD_OP_UPDATE,
             .conn = CONST_CAST(struct ct_offload_conn *, conn),

@@ -85,6 +85,9 @@ int ct_offload_create(const struct ct_offload_class *,
                       struct dpif_offload *, const char *dp_name,
                       struct ct_offload **);
 void ct_offload_destroy(struct ct_offload *);
+/* Called by a dpif-offload provider after it removed 'port' from its port
+ * manager, before it releases the port: the connections that use it leave
+ * hardware and continue in software. */
 void ct_offload_port_del(struct ct_offload *, odp_port_t);
 void ct_offload_flush(struct ct_offload *);
 
@@ -99,7 +102,10 @@ struct ct_offload_dp *ct_offload_dp_ref(const char *dp_name);
 void ct_offload_dp_unref(struct ct_offload_dp *);
 const atomic_bool *ct_offload_dp_active_flag(const struct ct_offload_dp *);
 
-/* Connection events, from conntrack.  None of them blocks. */
+/* Connection events, from conntrack.  None of them blocks.
+ * ct_offload_conn_seen() takes the state of the connection after a packet
+ * that software accepted ('established': established both ways) and the
+ * packet's input port. */
 struct ct_offload_conn *ct_offload_conn_add(struct ct_offload_dp *,
                                             struct conn *,
                                             const struct ct_dpif_tuple *orig,
@@ -109,12 +115,19 @@ struct ct_offload_conn *ct_offload_conn_add(struct ct_offload_dp *,
                                             odp_port_t in_port);
 void ct_offload_conn_seen(struct ct_offload_dp *, struct ct_offload_conn *,
                           bool reply, bool established, odp_port_t in_port);
-bool ct_offload_conn_needs_state(const struct ct_offload_conn *,
-                                 bool reply);
+bool ct_offload_conn_wants_events(const struct ct_offload_conn *);
 void ct_offload_conn_del(struct ct_offload_dp *, struct ct_offload_conn *);
 void ct_offload_conn_free(struct ct_offload_conn *);
+
+/* Hardware carries 'conn' now: a packet that hardware resolved to it may
+ * skip conntrack's lookup. */
 bool ct_offload_conn_in_hw(const struct ct_offload_conn *);
-bool ct_offload_conn_was_in_hw(const struct ct_offload_conn *);
+/* Hardware carries 'conn' and forwards its packets without software, so
+ * software's timer says nothing about whether it is in use. */
+bool ct_offload_conn_hw_forwards(const struct ct_offload_conn *);
+/* Hardware forwarded packets of 'conn' at some point: software's view of
+ * its TCP windows is stale for good. */
+bool ct_offload_conn_was_forwarded(const struct ct_offload_conn *);
 
 /* Expiry: for each of the 'n' connections, stores in 'last_used[i]' the
  * time hardware last saw a packet of it, or 0.  Groups the queries by
