@@ -186,6 +186,21 @@ static const struct ct_offload_class *classes[MAX_CLASSES]
     OVS_GUARDED_BY(ct_offload_mutex);
 static size_t n_classes OVS_GUARDED_BY(ct_offload_mutex);
 
+/* A dpif-offload instance's claim to an instance of 'class', which exists
+ * only while conntrack offload is enabled. */
+struct ct_offload_binding {
+    struct ovs_list node;                   /* In 'bindings'. */
+    const struct ct_offload_class *class;
+    struct dpif_offload *dpif_offload;
+    char *dp_name;
+    OVSRCU_TYPE(struct ct_offload *) inst;  /* NULL while offload is off. */
+};
+
+/* Guards 'bindings'.  Taken before 'ct_offload_mutex', never after. */
+static struct ovs_mutex bindings_mutex = OVS_MUTEX_INITIALIZER;
+static struct ovs_list bindings OVS_GUARDED_BY(bindings_mutex)
+    = OVS_LIST_INITIALIZER(&bindings);
+
 /* Configuration. */
 #define DEFAULT_MAX_PENDING 65536
 static atomic_bool cfg_enabled = true;      /* other_config:hw-offload-ct. */
@@ -201,6 +216,9 @@ static void ct_offload_dp_update_active(struct ct_offload_dp *)
     OVS_REQUIRES(ct_offload_mutex);
 static void ct_offload_dp_start_thread(struct ct_offload_dp *)
     OVS_REQUIRES(ct_offload_mutex);
+static void ct_offload_dp_stop_thread(struct ct_offload_dp *)
+    OVS_REQUIRES(ct_offload_mutex);
+static void ct_offload_sync_bindings(void);
 static void ct_offload_unixctl_init(void);
 
 static struct ocon *
@@ -427,9 +445,8 @@ ct_offload_set_global_cfg(const struct smap *other_config)
         ovs_mutex_lock(&ct_offload_mutex);
         ct_offload_update_all_active();
         ovs_mutex_unlock(&ct_offload_mutex);
-        if (!applied) {
-            ct_offload_flush_dps(NULL);
-        }
+        /* Turned off: hardware is emptied as the instances go. */
+        ct_offload_sync_bindings();
     }
 }
 
@@ -440,6 +457,7 @@ ct_offload_set_enabled_for_testing(bool enable)
     ovs_mutex_lock(&ct_offload_mutex);
     ct_offload_update_all_active();
     ovs_mutex_unlock(&ct_offload_mutex);
+    ct_offload_sync_bindings();
 }
 
 /* Datapaths. */
@@ -510,12 +528,14 @@ ct_offload_dp_update_active(struct ct_offload_dp *dp)
 
     array = ovsrcu_get_protected(struct instance_array *, &dp->instances);
     active = array && array->n > 0 && ct_offload_enabled();
-    if (active) {
-        /* The thread starts the first time offload is active, so none
-         * exists while hw-offload or hw-offload-ct is off. */
-        ct_offload_dp_start_thread(dp);
-    }
     atomic_store_relaxed(&dp->active, active);
+    /* The thread runs only while offload is active, so that none exists
+     * while hw-offload or hw-offload-ct is off. */
+    if (active) {
+        ct_offload_dp_start_thread(dp);
+    } else {
+        ct_offload_dp_stop_thread(dp);
+    }
 }
 
 static void ct_offload_process(struct ct_offload_dp *,
@@ -601,9 +621,26 @@ ct_offload_dp_start_thread(struct ct_offload_dp *dp)
     OVS_REQUIRES(ct_offload_mutex)
 {
     if (!dp->has_thread) {
+        atomic_store(&dp->exit, false);
         dp->thread = ovs_thread_create("ct_offload", ct_offload_thread_main,
                                        dp);
         dp->has_thread = true;
+    }
+}
+
+/* Stops the offload thread of 'dp' once it has processed what is queued.
+ * Events queued later (removals of connections that had offload state)
+ * wait for the next thread, or are processed when 'dp' goes away.  The
+ * thread never takes 'ct_offload_mutex', so it can be joined here. */
+static void
+ct_offload_dp_stop_thread(struct ct_offload_dp *dp)
+    OVS_REQUIRES(ct_offload_mutex)
+{
+    if (dp->has_thread) {
+        atomic_store(&dp->exit, true);
+        latch_set(&dp->wake);
+        xpthread_join(dp->thread, NULL);
+        dp->has_thread = false;
     }
 }
 
@@ -621,17 +658,13 @@ ct_offload_dp_unref(struct ct_offload_dp *dp)
         return;
     }
     hmap_remove(&dps, &dp->node);
+    ct_offload_dp_stop_thread(dp);
     ovs_mutex_unlock(&ct_offload_mutex);
 
-    if (dp->has_thread) {
-        atomic_store(&dp->exit, true);
-        latch_set(&dp->wake);
-        xpthread_join(dp->thread, NULL);
-    } else {
-        mpsc_queue_acquire(&dp->queue);
-        ct_offload_dp_drain(dp, false);
-        mpsc_queue_release(&dp->queue);
-    }
+    /* What was queued after the thread stopped. */
+    mpsc_queue_acquire(&dp->queue);
+    ct_offload_dp_drain(dp, false);
+    mpsc_queue_release(&dp->queue);
     ovs_assert(!atomic_count_get(&dp->n_pending));
     mpsc_queue_destroy(&dp->queue);
     latch_destroy(&dp->wake);
@@ -1442,16 +1475,117 @@ ct_offload_destroy(struct ct_offload *inst)
     ct_offload_dp_set_instances(dp, NULL, inst);
     ovs_mutex_unlock(&ct_offload_mutex);
 
+    size_t n;
+
     ovs_mutex_lock(&inst->priv->mutex);
     p->dead = true;
-    ct_offload_remove_conns(inst, NULL, ODPP_NONE);
+    n = ct_offload_remove_conns(inst, NULL, ODPP_NONE);
     ovs_mutex_unlock(&inst->priv->mutex);
 
+    if (n) {
+        VLOG_INFO("%s: flushed %"PRIuSIZE" connections", inst->name, n);
+    }
     VLOG_INFO("%s: conntrack offload instance destroyed", inst->name);
     /* The offload thread and the clean thread may still hold pointers to
      * 'inst' that they read before: free it after they quiesce. */
     ovsrcu_postpone(ct_offload_free_instance, inst);
     ct_offload_dp_unref(dp);
+}
+
+/* Bindings. */
+
+/* Creates or destroys the instance of 'b' so that it exists exactly while
+ * conntrack offload is enabled. */
+static void
+ct_offload_binding_sync(struct ct_offload_binding *b)
+    OVS_REQUIRES(bindings_mutex)
+{
+    struct ct_offload *inst = ovsrcu_get_protected(struct ct_offload *,
+                                                   &b->inst);
+
+    if (ct_offload_enabled() && !inst) {
+        if (!ct_offload_create(b->class, b->dpif_offload, b->dp_name,
+                               &inst)) {
+            ovsrcu_set(&b->inst, inst);
+        }
+    } else if (!ct_offload_enabled() && inst) {
+        /* Packet paths that read the old pointer finish with it before the
+         * instance is freed: ct_offload_destroy() postpones that. */
+        ovsrcu_set(&b->inst, NULL);
+        ct_offload_destroy(inst);
+    }
+}
+
+static void
+ct_offload_sync_bindings(void)
+{
+    struct ct_offload_binding *b;
+
+    ovs_mutex_lock(&bindings_mutex);
+    LIST_FOR_EACH (b, node, &bindings) {
+        ct_offload_binding_sync(b);
+    }
+    ovs_mutex_unlock(&bindings_mutex);
+}
+
+struct ct_offload_binding *
+ct_offload_bind(const struct ct_offload_class *class,
+                struct dpif_offload *dpif_offload, const char *dp_name)
+{
+    struct ct_offload_binding *b = xzalloc(sizeof *b);
+
+    ct_offload_register_class(class);
+    b->class = class;
+    b->dpif_offload = dpif_offload;
+    b->dp_name = xstrdup(dp_name);
+    ovsrcu_init(&b->inst, NULL);
+
+    ovs_mutex_lock(&bindings_mutex);
+    ovs_list_push_back(&bindings, &b->node);
+    ct_offload_binding_sync(b);
+    ovs_mutex_unlock(&bindings_mutex);
+    return b;
+}
+
+void
+ct_offload_unbind(struct ct_offload_binding *b)
+{
+    if (!b) {
+        return;
+    }
+
+    ovs_mutex_lock(&bindings_mutex);
+    ovs_list_remove(&b->node);
+    ovs_mutex_unlock(&bindings_mutex);
+
+    struct ct_offload *inst = ovsrcu_get_protected(struct ct_offload *,
+                                                   &b->inst);
+    ovsrcu_set(&b->inst, NULL);
+    ct_offload_destroy(inst);
+    free(b->dp_name);
+    ovsrcu_postpone(free, b);
+}
+
+struct ct_offload *
+ct_offload_binding_get(const struct ct_offload_binding *b)
+{
+    return b ? ovsrcu_get(struct ct_offload *, &b->inst) : NULL;
+}
+
+void
+ct_offload_binding_port_del(struct ct_offload_binding *b, odp_port_t port)
+{
+    struct ct_offload *inst;
+
+    if (!b) {
+        return;
+    }
+    ovs_mutex_lock(&bindings_mutex);
+    inst = ovsrcu_get_protected(struct ct_offload *, &b->inst);
+    if (inst) {
+        ct_offload_port_del(inst, port);
+    }
+    ovs_mutex_unlock(&bindings_mutex);
 }
 
 /* Expiry. */

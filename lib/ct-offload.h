@@ -79,8 +79,23 @@ void ct_offload_set_global_cfg(const struct smap *other_config);
 bool ct_offload_enabled(void);
 void ct_offload_set_enabled_for_testing(bool enable);
 
-/* Instances, created and destroyed by their dpif-offload instance.
- * 'dp_name' is the dpif name of the datapath ("type@name"). */
+/* Bindings: what a dpif-offload instance holds.  It binds a class to
+ * itself when it opens and unbinds when it closes.  The core creates the
+ * provider instance while conntrack offload is enabled (other_config
+ * hw-offload and hw-offload-ct) and destroys it when offload is turned
+ * off, so that no instance exists while offload is off.  Main thread. */
+struct ct_offload_binding;
+struct ct_offload_binding *ct_offload_bind(const struct ct_offload_class *,
+                                           struct dpif_offload *,
+                                           const char *dp_name);
+void ct_offload_unbind(struct ct_offload_binding *);
+/* The instance now, or NULL; under RCU, from any thread. */
+struct ct_offload *ct_offload_binding_get(const struct ct_offload_binding *);
+/* See ct_offload_port_del(). */
+void ct_offload_binding_port_del(struct ct_offload_binding *, odp_port_t);
+
+/* Instances, created and destroyed by bindings (or directly by unit
+ * tests).  'dp_name' is the dpif name of the datapath ("type@name"). */
 int ct_offload_create(const struct ct_offload_class *,
                       struct dpif_offload *, const char *dp_name,
                       struct ct_offload **);
