@@ -145,6 +145,7 @@ struct ct_offload_dp {
     struct mpsc_queue queue;
     atomic_count n_pending;         /* Queued, not yet processed. */
     atomic_bool sleeping;           /* The offload thread waits on 'wake'. */
+    atomic_bool drop_unlogged;      /* Dropped events not logged yet. */
     struct latch wake;
     atomic_bool exit;
     pthread_t thread;
@@ -490,6 +491,7 @@ ct_offload_dp_ref__(const char *name)
         mpsc_queue_init(&dp->queue);
         atomic_count_init(&dp->n_pending, 0);
         atomic_init(&dp->sleeping, false);
+        atomic_init(&dp->drop_unlogged, false);
         latch_init(&dp->wake);
         atomic_init(&dp->exit, false);
         atomic_init(&dp->n_queued, 0);
@@ -601,7 +603,7 @@ ct_offload_thread_main(void *dp_)
 
         /* Producers set 'wake' only if they see 'sleeping', after queueing:
          * checking 'n_pending' after setting 'sleeping' closes the race.
-         * The fence pairs with the one in ct_offload_queue(). */
+         * The fence pairs with the one in ct_offload_dp_kick(). */
         atomic_store_relaxed(&dp->sleeping, true);
         atomic_thread_fence(memory_order_seq_cst);
         if (!atomic_count_get(&dp->n_pending)) {
@@ -699,8 +701,6 @@ static bool
 ct_offload_queue(struct ct_offload_dp *dp, struct ocon *ocon,
                  enum ocon_event event)
 {
-    bool sleeping;
-
     if (event == EV_ADD || event == EV_ESTABLISHED) {
         uint32_t limit;
 
@@ -710,8 +710,9 @@ ct_offload_queue(struct ct_offload_dp *dp, struct ocon *ocon,
 
             atomic_add_relaxed(&dp->n_dropped, 1, &orig);
             COVERAGE_INC(ct_offload_dropped);
-            VLOG_WARN_RL(&rl, "%s: offload queue full (%"PRIu32" events), "
-                         "connection stays in software", dp->name, limit);
+            /* Logged by ct_offload_dp_kick(): the caller may hold
+             * conntrack's locks, and logging takes one. */
+            atomic_store_relaxed(&dp->drop_unlogged, true);
             return false;
         }
     }
@@ -724,8 +725,29 @@ ct_offload_queue(struct ct_offload_dp *dp, struct ocon *ocon,
     mpsc_queue_insert(&dp->queue, &ocon->ev[event].node);
     COVERAGE_INC(ct_offload_queued);
 
+    if (event != EV_ADD) {
+        ct_offload_dp_kick(dp);
+    }
+    return true;
+}
+
+void
+ct_offload_dp_kick(struct ct_offload_dp *dp)
+{
+    bool sleeping, unlogged;
+
+    atomic_read_relaxed(&dp->drop_unlogged, &unlogged);
+    if (OVS_UNLIKELY(unlogged)) {
+        uint32_t limit;
+
+        atomic_store_relaxed(&dp->drop_unlogged, false);
+        atomic_read_relaxed(&max_pending, &limit);
+        VLOG_WARN_RL(&rl, "%s: offload queue full (%"PRIu32" events), "
+                     "connections stay in software", dp->name, limit);
+    }
+
     /* Pairs with the fence in ct_offload_thread_main(): either the offload
-     * thread sees the event counted in 'n_pending' before it sleeps, or
+     * thread sees the events counted in 'n_pending' before it sleeps, or
      * this thread sees 'sleeping' and wakes it.  Without the two fences
      * each side could read the other's old value (a store followed by a
      * load of another location may be reordered, even on x86).  Only the
@@ -740,7 +762,22 @@ ct_offload_queue(struct ct_offload_dp *dp, struct ocon *ocon,
             latch_set(&dp->wake);
         }
     }
-    return true;
+}
+
+struct ct_offload_conn *
+ct_offload_conn_alloc(void)
+{
+    struct ocon *ocon = xzalloc(sizeof *ocon);
+
+    return &ocon->up;
+}
+
+void
+ct_offload_conn_free_unused(struct ct_offload_conn *conn)
+{
+    if (conn) {
+        free(ocon_cast(conn));
+    }
 }
 
 struct ct_offload_conn *
@@ -749,8 +786,31 @@ ct_offload_conn_add(struct ct_offload_dp *dp, struct conn *conn,
                     const struct ct_dpif_tuple *reply,
                     uint16_t zone, uint16_t nat_action, odp_port_t in_port)
 {
-    struct ocon *ocon = xzalloc(sizeof *ocon);
+    struct ct_offload_conn *spare = ct_offload_conn_alloc();
+    struct ct_offload_conn *oconn;
 
+    oconn = ct_offload_conn_add_prealloc(dp, &spare, conn, orig, reply, zone,
+                                         nat_action, in_port);
+    ct_offload_conn_free_unused(spare);
+    ct_offload_dp_kick(dp);
+    return oconn;
+}
+
+struct ct_offload_conn *
+ct_offload_conn_add_prealloc(struct ct_offload_dp *dp,
+                             struct ct_offload_conn **spare,
+                             struct conn *conn,
+                             const struct ct_dpif_tuple *orig,
+                             const struct ct_dpif_tuple *reply,
+                             uint16_t zone, uint16_t nat_action,
+                             odp_port_t in_port)
+{
+    struct ocon *ocon;
+
+    if (!*spare) {
+        return NULL;
+    }
+    ocon = ocon_cast(*spare);
     ocon->up.tuple[CT_OFFLOAD_DIR_ORIG] = *orig;
     ocon->up.tuple[CT_OFFLOAD_DIR_REPLY] = *reply;
     ocon->up.zone = zone;
@@ -768,10 +828,10 @@ ct_offload_conn_add(struct ct_offload_dp *dp, struct conn *conn,
 
     ocon_mark_queued(ocon, EV_ADD);
     if (!ct_offload_queue(dp, ocon, EV_ADD)) {
-        ovsrcu_set_hidden(&ocon->conn, NULL);
-        ocon_unref(ocon);
+        /* Still the caller's, unused. */
         return NULL;
     }
+    *spare = NULL;
     return &ocon->up;
 }
 

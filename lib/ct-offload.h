@@ -128,6 +128,22 @@ struct ct_offload_conn *ct_offload_conn_add(struct ct_offload_dp *,
                                             uint16_t zone,
                                             uint16_t nat_action,
                                             odp_port_t in_port);
+
+/* The same, in two steps, for a caller that holds a lock that allocation,
+ * logging or waking the offload thread should not run under (conntrack's
+ * 'ct_lock'): ct_offload_conn_alloc() before taking the lock;
+ * ct_offload_conn_add_prealloc() under it, which takes '*spare' (setting
+ * it to NULL) unless the queue is full; then, after releasing the lock,
+ * ct_offload_conn_free_unused() on what is left and ct_offload_dp_kick(),
+ * which wakes the offload thread and logs dropped events. */
+struct ct_offload_conn *ct_offload_conn_alloc(void);
+struct ct_offload_conn *ct_offload_conn_add_prealloc(
+    struct ct_offload_dp *, struct ct_offload_conn **spare, struct conn *,
+    const struct ct_dpif_tuple *orig, const struct ct_dpif_tuple *reply,
+    uint16_t zone, uint16_t nat_action, odp_port_t in_port);
+void ct_offload_conn_free_unused(struct ct_offload_conn *);
+void ct_offload_dp_kick(struct ct_offload_dp *);
+
 void ct_offload_conn_seen(struct ct_offload_dp *, struct ct_offload_conn *,
                           bool reply, bool established, odp_port_t in_port);
 bool ct_offload_conn_wants_events(const struct ct_offload_conn *);
