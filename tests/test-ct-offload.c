@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 
 #include "conntrack.h"
+#include "conntrack-tp.h"
+#include "csum.h"
 #include "ct-dpif.h"
 #include "ct-offload.h"
 #include "ct-offload-provider.h"
@@ -241,11 +243,19 @@ static const struct ct_offload_class rec_b_class = {
     .conn_update = rec_conn_update,
 };
 
+/* A TCP conversation of a test (see tcp_seg()). */
+struct tcp_conv {
+    uint16_t sport;
+    uint32_t nxt[2];            /* Next sequence number: client, server. */
+};
+
 /* The test's world: a conntrack bound to DP_NAME and its offload state. */
 struct world {
     struct conntrack *ct;
     struct ct_offload_dp *dp;
     struct rec *a, *b;
+    struct tcp_conv tcp[8];
+    size_t n_tcp;
 };
 
 static struct rec *
@@ -264,8 +274,8 @@ world_init(struct world *w, const char *order)
 {
     memset(w, 0, sizeof *w);
     ct_offload_set_enabled_for_testing(true);
+    /* Sequence checks on, as by default: the packets' numbers are real. */
     w->ct = conntrack_init();
-    conntrack_set_tcp_seq_chk(w->ct, false);
     conntrack_set_offload(w->ct, DP_NAME);
     w->dp = ct_offload_dp_ref(DP_NAME);
     for (const char *c = order; *c; c++) {
@@ -352,9 +362,12 @@ expect_log__(struct rec *rec, const char *expected, bool sorted,
 #define CLIENT 0x0a000001
 #define SERVER 0x0a000002
 
+/* A packet with 'l7_len' bytes of payload (TCP: only without SYN, FIN or
+ * RST). */
 static struct dp_packet *
-make_packet(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport_,
-            uint16_t dport, uint16_t tcp_flags, uint32_t in_port)
+make_packet__(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport_,
+              uint16_t dport, uint16_t tcp_flags, uint32_t in_port,
+              size_t l7_len)
 {
     struct dp_packet *pkt = dp_packet_new(0);
     struct flow flow;
@@ -370,8 +383,39 @@ make_packet(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport_,
     flow.tp_src = htons(sport_);
     flow.tp_dst = htons(dport);
     flow.tcp_flags = htons(tcp_flags);
-    flow_compose(pkt, &flow, NULL, 16, false);
+    flow_compose(pkt, &flow, NULL, l7_len, false);
     pkt_metadata_init(&pkt->md, u32_to_odp(in_port));
+    return pkt;
+}
+
+static struct dp_packet *
+make_packet(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport_,
+            uint16_t dport, uint16_t tcp_flags, uint32_t in_port)
+{
+    return make_packet__(proto, src, dst, sport_, dport, tcp_flags, in_port,
+                         16);
+}
+
+/* A TCP segment as a real stack sends it: sequence number 'seq',
+ * acknowledgement number 'ack', a 65535-byte window and 'payload' bytes of
+ * data (none with SYN, FIN or RST), with a correct checksum. */
+static struct dp_packet *
+make_tcp(uint32_t src, uint32_t dst, uint16_t sport_, uint16_t dport,
+         uint16_t tcp_flags, uint32_t seq, uint32_t ack, size_t payload,
+         uint32_t in_port)
+{
+    struct dp_packet *pkt = make_packet__(IPPROTO_TCP, src, dst, sport_,
+                                          dport, tcp_flags, in_port,
+                                          payload);
+    struct tcp_header *tcp = dp_packet_l4(pkt);
+
+    put_16aligned_be32(&tcp->tcp_seq, htonl(seq));
+    put_16aligned_be32(&tcp->tcp_ack, htonl(ack));
+    tcp->tcp_winsz = htons(65535);
+    tcp->tcp_csum = 0;
+    tcp->tcp_csum = csum_finish(
+        csum_continue(packet_csum_pseudoheader(dp_packet_l3(pkt)), tcp,
+                      (char *) dp_packet_tail(pkt) - (char *) tcp));
     return pkt;
 }
 
@@ -380,6 +424,7 @@ struct run_args {
     bool force;
     uint16_t zone;
     const struct nat_action_info_t *nat;
+    long long now;              /* 0: time_msec(). */
 };
 
 /* Sends 'pkt' through ct() and returns its ct_state.  Consumes 'pkt'
@@ -394,7 +439,7 @@ run_packet(struct world *w, struct dp_packet *pkt, struct run_args args,
     dp_packet_batch_init_packet(&batch, pkt);
     conntrack_execute(w->ct, &batch, htons(ETH_TYPE_IP), args.force,
                       args.commit, args.zone, NULL, NULL, NULL, args.nat,
-                      time_msec(), 0);
+                      args.now ? args.now : time_msec(), 0);
     state = pkt->md.ct_state;
     if (!keep) {
         dp_packet_delete(pkt);
@@ -418,16 +463,70 @@ udp_exchange(struct world *w, uint16_t sport_, uint16_t zone)
                n, false);
 }
 
-/* A TCP handshake and one data segment each way. */
+/* TCP conversations between CLIENT:sport_ and SERVER:80, with consistent
+ * sequence and acknowledgement numbers: conntrack checks them. */
+static struct tcp_conv *
+tcp_conv(struct world *w, uint16_t sport_)
+{
+    for (size_t i = 0; i < w->n_tcp; i++) {
+        if (w->tcp[i].sport == sport_) {
+            return &w->tcp[i];
+        }
+    }
+    ovs_assert(w->n_tcp < ARRAY_SIZE(w->tcp));
+    struct tcp_conv *c = &w->tcp[w->n_tcp++];
+    c->sport = sport_;
+    c->nxt[0] = 0x10000000 + sport_ * 0x1000;
+    c->nxt[1] = 0x80000000 + sport_ * 0x1000;
+    return c;
+}
+
+/* The next segment of the conversation from 'sport_', from the client or
+ * (with 'reply') the server, arriving on 'in_port'.  Data segments (without
+ * SYN, FIN or RST) carry 'payload' bytes.  A segment with a nonzero
+ * 'seq_delta' or 'ack_delta' added to its numbers is one that the
+ * endpoints did not send (out of window, a forged RST...): it does not
+ * advance the conversation. */
+static struct dp_packet *
+tcp_seg__(struct world *w, uint16_t sport_, bool reply, uint16_t flags,
+          size_t payload, int32_t seq_delta, int32_t ack_delta,
+          uint32_t in_port)
+{
+    struct tcp_conv *c = tcp_conv(w, sport_);
+    uint32_t seq, ack;
+
+    if (flags & (TCP_SYN | TCP_FIN | TCP_RST)) {
+        payload = 0;
+    }
+    seq = c->nxt[reply] + seq_delta;
+    ack = flags & TCP_ACK ? c->nxt[!reply] + ack_delta : 0;
+    if (!seq_delta && !ack_delta) {
+        c->nxt[reply] += payload + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
+    }
+    return reply
+           ? make_tcp(SERVER, CLIENT, 80, sport_, flags, seq, ack, payload,
+                      in_port)
+           : make_tcp(CLIENT, SERVER, sport_, 80, flags, seq, ack, payload,
+                      in_port);
+}
+
+static struct dp_packet *
+tcp_seg(struct world *w, uint16_t sport_, bool reply, uint16_t flags,
+        uint32_t in_port)
+{
+    return tcp_seg__(w, sport_, reply, flags, 16, 0, 0, in_port);
+}
+
+/* A TCP handshake, client on port 1, server on port 2.  The final ACK
+ * establishes the connection both ways. */
 static void
 tcp_open(struct world *w, uint16_t sport_)
 {
-    run_packet(w, make_packet(IPPROTO_TCP, CLIENT, SERVER, sport_, 80,
-                              TCP_SYN, 1), COMMIT, false);
-    run_packet(w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, sport_,
-                              TCP_SYN | TCP_ACK, 2), NO_COMMIT, false);
-    run_packet(w, make_packet(IPPROTO_TCP, CLIENT, SERVER, sport_, 80,
-                              TCP_ACK, 1), COMMIT, false);
+    run_packet(w, tcp_seg(w, sport_, false, TCP_SYN, 1), COMMIT, false);
+    run_packet(w, tcp_seg(w, sport_, true, TCP_SYN | TCP_ACK, 2), NO_COMMIT,
+               false);
+    run_packet(w, tcp_seg__(w, sport_, false, TCP_ACK, 0, 0, 0, 1), COMMIT,
+               false);
 }
 
 static size_t
@@ -506,8 +605,10 @@ test_fallthrough(struct ovs_cmdl_context *ctx OVS_UNUSED)
     world_destroy(&w);
 }
 
-/* "established" comes once, on the first reply once both directions are
- * established, with the reply port. */
+/* "established" comes once per connection, with the reply port, at the
+ * first packet after which the connection is established both ways: for
+ * UDP the first reply, for TCP the handshake's final ACK (the SYN-ACK
+ * gave the reply port). */
 static void
 test_established(struct ovs_cmdl_context *ctx OVS_UNUSED)
 {
@@ -524,17 +625,39 @@ test_established(struct ovs_cmdl_context *ctx OVS_UNUSED)
     world_wait(&w);
     expect_log(w.a, "a:add 1000\na:est 1000 in_port=1,2\n");
 
-    /* TCP: not on the SYN-ACK, nor on the third packet of the handshake
-     * (original direction), but on the next reply. */
-    tcp_open(&w, 2000);
+    /* TCP: not on the SYN-ACK, but on the final ACK of the handshake (in
+     * the original direction), with the port of the SYN-ACK; not again on
+     * later replies, whatever their port. */
+    run_packet(&w, tcp_seg(&w, 2000, false, TCP_SYN, 1), COMMIT, false);
+    run_packet(&w, tcp_seg(&w, 2000, true, TCP_SYN | TCP_ACK, 3), NO_COMMIT,
+               false);
     world_wait(&w);
     expect_log(w.a, "a:add 2000\n");
-    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
-                               TCP_ACK, 3), NO_COMMIT, false);
-    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
-                               TCP_ACK, 2), NO_COMMIT, false);
+    run_packet(&w, tcp_seg__(&w, 2000, false, TCP_ACK, 0, 0, 0, 1), COMMIT,
+               false);
     world_wait(&w);
     expect_log(w.a, "a:est 2000 in_port=1,3\n");
+    run_packet(&w, tcp_seg(&w, 2000, true, TCP_ACK, 2), NO_COMMIT, false);
+    run_packet(&w, tcp_seg(&w, 2000, false, TCP_ACK | TCP_PSH, 1), COMMIT,
+               false);
+    world_wait(&w);
+    expect_log(w.a, "");
+
+    /* A final ACK that conntrack finds invalid (it acknowledges data the
+     * server never sent) establishes nothing; the right one does. */
+    run_packet(&w, tcp_seg(&w, 2001, false, TCP_SYN, 1), COMMIT, false);
+    run_packet(&w, tcp_seg(&w, 2001, true, TCP_SYN | TCP_ACK, 2), NO_COMMIT,
+               false);
+    ovs_assert(run_packet(&w, tcp_seg__(&w, 2001, false, TCP_ACK, 0, 0,
+                                        3000000, 1), COMMIT, false)
+               == (CS_TRACKED | CS_INVALID));
+    world_wait(&w);
+    expect_log(w.a, "a:add 2001\n");
+    ovs_assert(run_packet(&w, tcp_seg__(&w, 2001, false, TCP_ACK, 0, 0, 0,
+                                        1), COMMIT, false)
+               == (CS_TRACKED | CS_ESTABLISHED));
+    world_wait(&w);
+    expect_log(w.a, "a:est 2001 in_port=1,2\n");
 
     /* A connection that is not committed is never offered. */
     run_packet(&w, make_packet(IPPROTO_UDP, CLIENT, SERVER, 3000, 53, 0, 1),
@@ -589,17 +712,15 @@ test_del_paths(struct ovs_cmdl_context *ctx OVS_UNUSED)
     /* TCP FIN seen in software: the connection leaves hardware but stays
      * in conntrack; the later flush does not delete it twice. */
     tcp_open(&w, 2000);
-    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
-                               TCP_ACK, 2), NO_COMMIT, false);
+    run_packet(&w, tcp_seg(&w, 2000, true, TCP_ACK, 2), NO_COMMIT, false);
     world_wait(&w);
     discard_log(w.a);
-    run_packet(&w, make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80,
-                               TCP_FIN | TCP_ACK, 1), COMMIT, false);
+    run_packet(&w, tcp_seg(&w, 2000, false, TCP_FIN | TCP_ACK, 1), COMMIT,
+               false);
     world_wait(&w);
     expect_log(w.a, "a:del 2000\n");
     ovs_assert(count_conns(&w) == 1);
-    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
-                               TCP_ACK, 2), NO_COMMIT, false);
+    run_packet(&w, tcp_seg(&w, 2000, true, TCP_ACK, 2), NO_COMMIT, false);
     conntrack_flush(w.ct, NULL);
     world_wait(&w);
     expect_log(w.a, "");
@@ -839,8 +960,9 @@ test_queue_full(struct ovs_cmdl_context *ctx OVS_UNUSED)
     world_destroy(&w);
 }
 
-/* A packet that hardware resolved completes without a lookup, with the
- * same conntrack state software gives it, and with NAT applied. */
+/* A packet that hardware resolved skips only the lookup: it gets the
+ * conntrack state software gives it, NAT, and updates the connection
+ * (TCP windows, RST rule, timers) as a looked-up packet does. */
 static void
 test_hw_path(struct ovs_cmdl_context *ctx OVS_UNUSED)
 {
@@ -869,6 +991,20 @@ test_hw_path(struct ovs_cmdl_context *ctx OVS_UNUSED)
     state = run_packet(&w, pkt, COMMIT, false);
     ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED));
 
+    /* A hardware-resolved packet refreshes the connection's timer as a
+     * looked-up one does: 30 s from this packet, 20 s from now, so a sweep
+     * 40 s from now keeps the connection.  (The provider reports no
+     * last-used time: the sweeper has only software's timer.) */
+    long long t0 = time_msec();
+    struct run_args later = { .commit = true, .now = t0 + 20000 };
+    pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1);
+    ovs_assert(ct_offload_packet_set_conn(pkt, conn, CT_OFFLOAD_DIR_ORIG));
+    state = run_packet(&w, pkt, later, false);
+    ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED));
+    conntrack_expire(w.ct, t0 + 40000);
+    ovs_assert(count_conns(&w) == 1);
+    discard_log(w.a);
+
     /* Headers rewritten since hardware matched: the normal path decides,
      * here a new connection. */
     pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1001, 53, 0, 1);
@@ -886,30 +1022,76 @@ test_hw_path(struct ovs_cmdl_context *ctx OVS_UNUSED)
     state = run_packet(&w, pkt, NO_COMMIT, false);
     ovs_assert(state == (CS_TRACKED | CS_INVALID));
 
-    /* TCP: only segments with ACK and without SYN, FIN or RST. */
-    run_packet(&w, make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80,
-                               TCP_SYN, 1), COMMIT, false);
-    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
-                               TCP_SYN | TCP_ACK, 2), NO_COMMIT, false);
-    pkt = make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80, TCP_ACK, 1);
-    run_packet(&w, pkt, NO_COMMIT, true);
+    /* TCP: a hardware-resolved segment is tracked exactly as software
+     * tracks a looked-up one: windows, the RST sequence rule, state.  A
+     * handshake and a data segment, then the connection is in hardware. */
+    tcp_open(&w, 2000);
+    pkt = tcp_seg(&w, 2000, false, TCP_ACK | TCP_PSH, 1);
+    run_packet(&w, pkt, COMMIT, true);
     struct ct_offload_conn *tcp_conn = conntrack_conn_offload(pkt->md.conn);
     dp_packet_delete(pkt);
-    run_packet(&w, make_packet(IPPROTO_TCP, SERVER, CLIENT, 80, 2000,
-                               TCP_ACK, 2), NO_COMMIT, false);
     world_wait(&w);
     ovs_assert(ct_offload_conn_in_hw(tcp_conn));
-    pkt = make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80,
-                      TCP_ACK | TCP_PSH, 1);
-    ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
-                                          CT_OFFLOAD_DIR_ORIG));
-    state = run_packet(&w, pkt, NO_COMMIT, false);
-    ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED));
-    pkt = make_packet(IPPROTO_TCP, CLIENT, SERVER, 2000, 80, TCP_PSH, 1);
+
+    /* In-window data both ways. */
+    for (int i = 0; i < 3; i++) {
+        pkt = tcp_seg(&w, 2000, false, TCP_ACK | TCP_PSH, 1);
+        ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
+                                              CT_OFFLOAD_DIR_ORIG));
+        state = run_packet(&w, pkt, NO_COMMIT, false);
+        ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED));
+        pkt = tcp_seg(&w, 2000, true, TCP_ACK, 2);
+        ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
+                                              CT_OFFLOAD_DIR_REPLY));
+        state = run_packet(&w, pkt, NO_COMMIT, false);
+        ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED | CS_REPLY_DIR));
+    }
+
+    /* Invalid flags (PSH without ACK). */
+    struct tcp_conv *conv = tcp_conv(&w, 2000);
+    pkt = make_tcp(CLIENT, SERVER, 2000, 80, TCP_PSH, conv->nxt[0], 0, 16, 1);
     ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
                                           CT_OFFLOAD_DIR_ORIG));
     state = run_packet(&w, pkt, NO_COMMIT, false);
     ovs_assert(state == (CS_TRACKED | CS_INVALID));
+
+    /* Hardware does not check windows, software does: data 50,000,000
+     * bytes ahead, and an ACK of data 3,000,000 bytes back, are invalid. */
+    pkt = tcp_seg__(&w, 2000, false, TCP_ACK | TCP_PSH, 16, 50000000, 0, 1);
+    ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
+                                          CT_OFFLOAD_DIR_ORIG));
+    state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_INVALID));
+    pkt = tcp_seg__(&w, 2000, true, TCP_ACK, 0, 0, -3000000, 2);
+    ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
+                                          CT_OFFLOAD_DIR_REPLY));
+    state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_INVALID));
+
+    /* An RST in the window but not at the exact sequence number is
+     * invalid and the connection stays, in hardware. */
+    pkt = tcp_seg__(&w, 2000, true, TCP_RST, 0, 1000, 0, 2);
+    ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
+                                          CT_OFFLOAD_DIR_REPLY));
+    state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_INVALID));
+    world_wait(&w);
+    ovs_assert(ct_offload_conn_in_hw(tcp_conn));
+
+    /* The exact one resets it: only if the hardware-resolved replies above
+     * advanced the server's sequence number.  The connection then leaves
+     * hardware, which can no longer resolve to it. */
+    pkt = tcp_seg__(&w, 2000, true, TCP_RST, 0, 0, 0, 2);
+    ovs_assert(ct_offload_packet_set_conn(pkt, tcp_conn,
+                                          CT_OFFLOAD_DIR_REPLY));
+    state = run_packet(&w, pkt, NO_COMMIT, false);
+    ovs_assert(state == (CS_TRACKED | CS_ESTABLISHED | CS_REPLY_DIR));
+    world_wait(&w);
+    ovs_assert(!ct_offload_conn_in_hw(tcp_conn));
+    pkt = tcp_seg(&w, 2000, false, TCP_ACK, 1);
+    ovs_assert(!ct_offload_packet_set_conn(pkt, tcp_conn,
+                                           CT_OFFLOAD_DIR_ORIG));
+    dp_packet_delete(pkt);
 
     /* Another zone: the normal path decides (a new connection). */
     pkt = make_packet(IPPROTO_UDP, CLIENT, SERVER, 1000, 53, 0, 1);
@@ -930,13 +1112,27 @@ test_hw_path(struct ovs_cmdl_context *ctx OVS_UNUSED)
 /* Differential fuzzing.
  *
  * The same random traffic goes through two conntracks: "sw" without
- * offload, "hw" with a provider that emulates hardware the way the dummy
- * does (a table keyed by input port and tuple; packets that match, except
- * TCP SYN, FIN and RST, reach conntrack already resolved).  Every packet
- * must leave both with the same conntrack metadata and the same bytes, and
- * both connection tables must stay the same.  TCP sequence checks are off
- * in both: hardware does not track windows, so with them on the two would
- * rightly differ on out-of-window segments. */
+ * offload, "hw" with a provider that emulates a NIC that delivers every
+ * packet to software (as the dummy and the DPDK provider do): a table keyed
+ * by input port and tuple, and packets that match reach conntrack already
+ * resolved (ct_offload_packet_set_conn()).  Such hardware only saves
+ * software the lookup, so every packet must leave both conntracks with the
+ * same metadata and bytes, and both connection tables (TCP peer states and
+ * timeouts included) must stay the same.  TCP sequence checks are on in
+ * both, as by default: hardware matches out-of-window segments, and
+ * software must still find them invalid.
+ *
+ * The traffic is mostly real: TCP conversations with consistent sequence
+ * and acknowledgement numbers (handshake, data both ways, FIN and ACK,
+ * RST, reuse of the tuple after TIME_WAIT), UDP and ICMP echo, some of it
+ * source-NATed, in three zones one of which has short timeouts.  Into it go
+ * segments out of the window, forged RSTs (wrong, exact and +1 sequence
+ * numbers), random flags, flushes and forced commits in the reply
+ * direction.  Packets come in bursts that the emulated NIC classifies all
+ * at once before conntrack sees the first, as a NIC does with a receive
+ * ring: so hardware resolves packets to a connection that an earlier
+ * packet of the burst (FIN, RST, a new SYN, a forced commit) closes or
+ * replaces. */
 
 struct fz_entry {
     struct hmap_node node;
@@ -1049,6 +1245,7 @@ fz_conn_update(struct ct_offload *inst, struct ct_offload_conn *conn,
     return 0;
 }
 
+/* Delivering hardware: '.forwards' is false. */
 static const struct ct_offload_class fz_class = {
     .type = "fz",
     .priority = 1,
@@ -1059,16 +1256,21 @@ static const struct ct_offload_class fz_class = {
     .conn_update = fz_conn_update,
 };
 
-/* The emulated NIC: resolves 'pkt' if it matches an entry. */
-static void
+/* The emulated NIC: resolves 'pkt' if it matches an entry, whatever the
+ * packet's sequence numbers (hardware does not track windows), and counts
+ * it as used.  TCP SYN, FIN and RST segments only with 'any_flags' (the
+ * dummy and the DPDK provider match only segments without them).  Returns
+ * true if ct_offload_packet_set_conn() accepted the connection. */
+static bool
 fz_receive(struct fz *fz, struct dp_packet *pkt,
            const struct ct_dpif_tuple *tuple, uint16_t tcp_flags,
-           long long now)
+           bool any_flags, long long now)
 {
+    bool resolved = false;
     struct fz_entry *e;
 
-    if (tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) {
-        return;
+    if (!any_flags && tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) {
+        return false;
     }
     ovs_mutex_lock(&fz->mutex);
     HMAP_FOR_EACH_WITH_HASH (e, node, fz_hash(tuple, pkt->md.in_port.odp_port),
@@ -1076,26 +1278,53 @@ fz_receive(struct fz *fz, struct dp_packet *pkt,
         if (!memcmp(&e->tuple, tuple, sizeof *tuple)
             && e->in_port == pkt->md.in_port.odp_port) {
             e->last_used = now;
-            ct_offload_packet_set_conn(pkt, e->conn, e->dir);
+            resolved = ct_offload_packet_set_conn(pkt, e->conn, e->dir);
             break;
         }
     }
     ovs_mutex_unlock(&fz->mutex);
+    return resolved;
 }
 
-/* A conversation of the fuzzer. */
+/* What the two endpoints of a TCP conversation of the fuzzer have done. */
+enum fz_tcp_phase {
+    FZ_TCP_CLOSED,              /* Nothing yet, or reset, or both closed. */
+    FZ_TCP_SYN_SENT,            /* The client sent its SYN. */
+    FZ_TCP_SYN_RCVD,            /* The server answered with SYN-ACK. */
+    FZ_TCP_OPEN,                /* The client completed the handshake. */
+};
+
+/* A conversation of the fuzzer (the stress test uses the first members). */
 struct fz_flow {
     uint8_t proto;
     uint32_t client, server;
     uint16_t sport, dport;
     uint16_t zone;
     uint32_t port[CT_OFFLOAD_N_DIRS];
+
+    /* Fuzzer only. */
+    uint32_t tp_id;             /* Timeout policy. */
+    enum fz_tcp_phase phase;
+    uint32_t nxt[2];            /* Next sequence number: client, server. */
+    bool fin[2];                /* Sent its FIN. */
+    bool fin_acked[2];          /* Its FIN was acknowledged. */
+    int n_rejected;             /* Segments the endpoints sent in a row
+                                 * that software found invalid. */
+    /* The last data segment sent, for replays. */
+    bool has_last;
+    bool last_reply;
+    uint32_t last_seq, last_ack;
 };
 
 #define FZ_SNAT_ADDR 0xc0a80001     /* 192.168.0.1, zone 2's SNAT. */
+#define FZ_SHORT_TP 1               /* Zone 3's timeout policy. */
 
+/* The connection table as text: the dump's usual fields (orig and reply
+ * tuples, zone, mark, labels, coalesced TCP state) plus what it would hide:
+ * both TCP peer states and window scales, and the seconds left before
+ * expiry (the clock is stopped, and dumps read it). */
 static char *
-fz_dump(struct conntrack *ct)
+fz_dump(struct conntrack *ct, bool timeouts)
 {
     struct conntrack_dump dump;
     struct ct_dpif_entry entry;
@@ -1103,17 +1332,33 @@ fz_dump(struct conntrack *ct)
     struct ds ds = DS_EMPTY_INITIALIZER;
     int tot_bkts;
 
-    conntrack_dump_start(ct, &dump, NULL, &tot_bkts);
-    while (!conntrack_dump_next(&dump, &entry)) {
-        struct ds line = DS_EMPTY_INITIALIZER;
+    /* Zone by zone: a dump of all zones visits 65536 of them. */
+    for (uint16_t zone = 0; zone <= 3; zone++) {
+        conntrack_dump_start(ct, &dump, &zone, &tot_bkts);
+        while (!conntrack_dump_next(&dump, &entry)) {
+            struct ds line = DS_EMPTY_INITIALIZER;
 
-        /* Offload is visible in dumps by design; the rest must match. */
-        entry.status &= ~(CT_DPIF_STATUS_OFFLOAD | CT_DPIF_STATUS_HW_OFFLOAD);
-        ct_dpif_format_entry(&entry, &line, false, false);
-        svec_add_nocopy(&lines, ds_steal_cstr(&line));
-        ct_dpif_entry_uninit(&entry);
+            /* Offload is visible in dumps by design; the rest must
+             * match. */
+            entry.status &= ~(CT_DPIF_STATUS_OFFLOAD
+                              | CT_DPIF_STATUS_HW_OFFLOAD);
+            ct_dpif_format_entry(&entry, &line, false, false);
+            if (timeouts) {
+                ds_put_format(&line, ",timeout=%"PRIu32, entry.timeout);
+            }
+            if (entry.protoinfo.proto == IPPROTO_TCP) {
+                const struct ct_dpif_protoinfo *pi = &entry.protoinfo;
+
+                ds_put_format(&line, ",peers=%s/%s,wscale=%u/%u",
+                              ct_dpif_tcp_state_string[pi->tcp.state_orig],
+                              ct_dpif_tcp_state_string[pi->tcp.state_reply],
+                              pi->tcp.wscale_orig, pi->tcp.wscale_reply);
+            }
+            svec_add_nocopy(&lines, ds_steal_cstr(&line));
+            ct_dpif_entry_uninit(&entry);
+        }
+        conntrack_dump_done(&dump);
     }
-    conntrack_dump_done(&dump);
     svec_sort(&lines);
     for (size_t i = 0; i < lines.n; i++) {
         ds_put_format(&ds, "%s\n", lines.names[i]);
@@ -1122,8 +1367,40 @@ fz_dump(struct conntrack *ct)
     return ds_steal_cstr(&ds);
 }
 
-static void OVS_PRINTF_FORMAT(3, 4)
-fz_fail(uint32_t seed, int step, const char *format, ...)
+/* One packet of a burst, in its two copies (for "sw" and "hw"). */
+struct fz_pkt {
+    struct dp_packet *p[2];
+    struct fz_flow *f;
+    struct ct_dpif_tuple tuple;     /* As hardware matches it. */
+    bool reply;
+    uint16_t flags;
+    uint32_t seq, ack;
+    bool normal;                    /* What the endpoints would send. */
+    bool resolved;                  /* By the emulated hardware. */
+    const char *kind;
+};
+
+struct fz_ctx {
+    uint32_t seed;
+    int step;
+    long long now;                  /* time_msec(): the clock is stopped. */
+    struct conntrack *sw, *hw;
+    struct ct_offload_dp *dp;
+    struct fz *fz;
+    struct nat_action_info_t snat;
+    int trace;                      /* FZ_TRACE: a source port, or -1. */
+    struct fz_flow flows[24];
+
+    /* Statistics. */
+    long long n_packets;            /* Through each conntrack. */
+    long long n_resolved;           /* Of those, resolved by hardware. */
+    long long n_invalid;            /* Found invalid (by both). */
+    long long n_bursts, n_forced, n_rst_reuse, n_close_reuse;
+    long long n_stale;              /* Resolved, then a forced expiry. */
+};
+
+static void OVS_PRINTF_FORMAT(2, 3)
+fz_fail(const struct fz_ctx *c, const char *format, ...)
 {
     va_list args;
     char *msg;
@@ -1132,21 +1409,534 @@ fz_fail(uint32_t seed, int step, const char *format, ...)
     msg = xvasprintf(format, args);
     va_end(args);
     ovs_fatal(0, "seed %"PRIu32": mismatch at step %d (the shortest failing "
-              "prefix is %d steps): %s", seed, step, step + 1, msg);
+              "prefix is %d steps): %s", c->seed, c->step, c->step + 1, msg);
 }
 
-static uint16_t
-fz_tcp_flags(void)
+static bool
+fz_tracing(const struct fz_ctx *c, const struct fz_flow *f)
 {
-    static const uint16_t choices[] = {
-        TCP_SYN, TCP_SYN | TCP_ACK, TCP_ACK, TCP_PSH | TCP_ACK,
-        TCP_FIN | TCP_ACK, TCP_RST, TCP_RST | TCP_ACK, TCP_FIN,
-    };
+    return c->trace && (c->trace < 0 || f->sport == c->trace);
+}
 
-    if (random_range(8) == 0) {
-        return random_range(0x40);     /* Any combination, even silly. */
+/* Makes the two copies of a packet of 'f' and the tuple hardware matches it
+ * with. */
+static void
+fz_pkt_init(struct fz_ctx *c OVS_UNUSED, struct fz_pkt *p, struct fz_flow *f,
+            bool reply, uint16_t flags, uint32_t seq, uint32_t ack,
+            size_t payload, bool normal, const char *kind)
+{
+    uint32_t client = f->zone == 2 && reply ? FZ_SNAT_ADDR : f->client;
+    uint32_t src = reply ? f->server : f->client;
+    uint32_t dst = reply ? client : f->server;
+    uint32_t in_port = f->port[reply ? CT_OFFLOAD_DIR_REPLY
+                                     : CT_OFFLOAD_DIR_ORIG];
+    uint16_t sp, dp_;
+
+    memset(p, 0, sizeof *p);
+    p->f = f;
+    p->reply = reply;
+    p->flags = flags;
+    p->seq = seq;
+    p->ack = ack;
+    p->normal = normal;
+    p->kind = kind;
+
+    p->tuple.l3_type = AF_INET;
+    p->tuple.ip_proto = f->proto;
+    p->tuple.src.ip = htonl(src);
+    p->tuple.dst.ip = htonl(dst);
+    if (f->proto == IPPROTO_ICMP) {
+        /* Echo request or reply, identifier 0. */
+        sp = reply ? ICMP4_ECHO_REPLY : ICMP4_ECHO_REQUEST;
+        dp_ = 0;
+        p->tuple.icmp_type = sp;
+    } else {
+        sp = reply ? f->dport : f->sport;
+        dp_ = reply ? f->sport : f->dport;
+        p->tuple.src_port = htons(sp);
+        p->tuple.dst_port = htons(dp_);
     }
-    return choices[random_range(ARRAY_SIZE(choices))];
+    for (int i = 0; i < 2; i++) {
+        p->p[i] = (f->proto == IPPROTO_TCP
+                   ? make_tcp(src, dst, sp, dp_, flags, seq, ack, payload,
+                              in_port)
+                   : make_packet(f->proto, src, dst, sp, dp_, 0, in_port));
+    }
+}
+
+/* TCP.  The endpoints' side of the conversation: what they send next. */
+
+static void
+fz_tcp_restart(struct fz_flow *f)
+{
+    f->phase = FZ_TCP_CLOSED;
+    f->fin[0] = f->fin[1] = false;
+    f->fin_acked[0] = f->fin_acked[1] = false;
+    f->has_last = false;
+}
+
+/* A segment from side 'reply' that the endpoints would send now, advancing
+ * the conversation.  'fin' asks for a FIN if that side has not sent one. */
+static void
+fz_tcp_normal(struct fz_ctx *c, struct fz_pkt *p, struct fz_flow *f,
+              bool reply, bool fin)
+{
+    uint32_t *nxt = f->nxt;
+    size_t payload;
+
+    switch (f->phase) {
+    case FZ_TCP_CLOSED:
+        /* A new connection, maybe on the tuple of one in TIME_WAIT. */
+        fz_tcp_restart(f);
+        nxt[0] = random_uint32();
+        fz_pkt_init(c, p, f, false, TCP_SYN, nxt[0], 0, 0, true, "syn");
+        nxt[0]++;
+        f->phase = FZ_TCP_SYN_SENT;
+        return;
+    case FZ_TCP_SYN_SENT:
+        nxt[1] = random_uint32();
+        fz_pkt_init(c, p, f, true, TCP_SYN | TCP_ACK, nxt[1], nxt[0], 0,
+                    true, "syn-ack");
+        nxt[1]++;
+        f->phase = FZ_TCP_SYN_RCVD;
+        return;
+    case FZ_TCP_SYN_RCVD:
+        payload = random_range(2) ? 16 : 0;
+        fz_pkt_init(c, p, f, false, TCP_ACK | (payload ? TCP_PSH : 0),
+                    nxt[0], nxt[1], payload, true, "ack (handshake)");
+        nxt[0] += payload;
+        f->phase = FZ_TCP_OPEN;
+        return;
+    case FZ_TCP_OPEN:
+        break;
+    }
+
+    int d = reply;
+    if (f->fin[d]) {
+        /* It closed its side: pure ACKs only. */
+        fz_pkt_init(c, p, f, reply, TCP_ACK, nxt[d], nxt[!d], 0, true,
+                    "ack (closed side)");
+    } else if (fin) {
+        fz_pkt_init(c, p, f, reply, TCP_FIN | TCP_ACK, nxt[d], nxt[!d], 0,
+                    true, "fin");
+        nxt[d]++;
+        f->fin[d] = true;
+    } else if (random_range(8)) {
+        fz_pkt_init(c, p, f, reply, TCP_ACK | TCP_PSH, nxt[d], nxt[!d], 16,
+                    true, "data");
+        f->has_last = true;
+        f->last_reply = reply;
+        f->last_seq = nxt[d];
+        f->last_ack = nxt[!d];
+        nxt[d] += 16;
+    } else {
+        fz_pkt_init(c, p, f, reply, TCP_ACK, nxt[d], nxt[!d], 0, true,
+                    "ack");
+    }
+    /* Every segment here acknowledges everything the peer sent. */
+    if (f->fin[!d]) {
+        f->fin_acked[!d] = true;
+    }
+    if (f->fin_acked[0] && f->fin_acked[1]) {
+        /* Both closed: the next segment is a SYN that reuses the tuple
+         * of a connection conntrack holds in TIME_WAIT. */
+        f->phase = FZ_TCP_CLOSED;
+    }
+}
+
+/* A segment that the endpoints did not send, or not now: it does not
+ * advance the conversation, except RSTs at a sequence number that the
+ * receiver accepts. */
+static void
+fz_tcp_odd(struct fz_ctx *c, struct fz_pkt *p, struct fz_flow *f)
+{
+    bool reply = random_range(2);
+    int d = reply;
+    uint32_t seq = f->nxt[d], ack = f->nxt[!d];
+
+    switch (random_range(12)) {
+    case 0:
+        fz_pkt_init(c, p, f, reply, TCP_ACK | TCP_PSH, seq + 50000000, ack,
+                    16, false, "data +50000000");
+        break;
+    case 1:
+        fz_pkt_init(c, p, f, reply, TCP_ACK | TCP_PSH, seq - 3000000, ack,
+                    16, false, "data -3000000");
+        break;
+    case 2:
+        fz_pkt_init(c, p, f, reply, TCP_ACK, seq, ack + 50000000, 0, false,
+                    "ack +50000000");
+        break;
+    case 3:
+        fz_pkt_init(c, p, f, reply, TCP_ACK, seq, ack - 3000000, 0, false,
+                    "ack -3000000");
+        break;
+    case 4:
+        /* Just past the right edge of the 65535-byte window. */
+        fz_pkt_init(c, p, f, reply, TCP_ACK | TCP_PSH, seq + 65535 - 8, ack,
+                    16, false, "data at the window edge");
+        break;
+    case 5:
+        fz_pkt_init(c, p, f, reply, TCP_RST | (random_range(2) ? TCP_ACK : 0),
+                    seq + (random_range(2) ? 1000 : 1000000), ack, 0, false,
+                    "rst, wrong seq");
+        break;
+    case 6:
+    case 7: {
+        /* Exact, +1 or -1: the receiver accepts it. */
+        static const int deltas[] = { 0, 1, -1 };
+        int delta = deltas[random_range(3)];
+
+        fz_pkt_init(c, p, f, reply, TCP_RST | (random_range(2) ? TCP_ACK : 0),
+                    seq + delta, ack, 0, false,
+                    delta ? (delta > 0 ? "rst +1" : "rst -1") : "rst exact");
+        if (f->phase == FZ_TCP_OPEN) {
+            fz_tcp_restart(f);
+        }
+        break;
+    }
+    case 8:
+        if (f->has_last) {
+            fz_pkt_init(c, p, f, f->last_reply, TCP_ACK | TCP_PSH,
+                        f->last_seq, f->last_ack, 16, false, "retransmit");
+        } else {
+            fz_pkt_init(c, p, f, reply, TCP_ACK, seq, ack, 0, false,
+                        "dup ack");
+        }
+        break;
+    case 9:
+        /* A SYN in the middle of a connection (a client restarting). */
+        fz_pkt_init(c, p, f, reply, TCP_SYN, random_uint32(), 0, 0, false,
+                    "syn (odd)");
+        break;
+    default: {
+        /* Any flags, even silly ones, at a plausible or a random place. */
+        uint16_t flags = random_range(0x40);
+
+        if (random_range(2)) {
+            seq = random_uint32();
+            ack = random_uint32();
+        }
+        fz_pkt_init(c, p, f, reply, flags, seq, ack, 16, false,
+                    "random flags");
+        break;
+    }
+    }
+}
+
+/* The next packet of 'f': mostly what its endpoints would send. */
+static void
+fz_next(struct fz_ctx *c, struct fz_pkt *p, struct fz_flow *f)
+{
+    if (f->proto != IPPROTO_TCP) {
+        fz_pkt_init(c, p, f, random_range(3) == 0, 0, 0, 0, 0, true,
+                    f->proto == IPPROTO_UDP ? "udp" : "icmp");
+    } else if (random_range(100) < 10) {
+        fz_tcp_odd(c, p, f);
+    } else {
+        fz_tcp_normal(c, p, f, random_range(5) < 2, random_range(50) == 0);
+    }
+}
+
+static void
+fz_trace(const struct fz_ctx *c, const struct fz_pkt *p, const char *what)
+{
+    const struct pkt_metadata *a = &p->p[0]->md, *b = &p->p[1]->md;
+
+    fprintf(stderr, "step %d now %lld sport %u zone %u %s %s: %s flags %#x "
+            "seq %"PRIu32" ack %"PRIu32" hw %d state %#x/%#x\n", c->step,
+            c->now, p->f->sport, p->f->zone, what,
+            p->reply ? "reply" : "orig", p->kind, p->flags, p->seq, p->ack,
+            p->resolved, a->ct_state, b->ct_state);
+}
+
+/* The emulated hardware classifies 'pkts' (the "hw" copies), all of them
+ * before conntrack sees any. */
+static void
+fz_classify(struct fz_ctx *c, struct fz_pkt pkts[], size_t n)
+{
+    /* Half of the time as the dummy and the DPDK provider do (no SYN, FIN
+     * or RST), half of the time matching any flags. */
+    bool any_flags = random_range(2);
+
+    for (size_t i = 0; i < n; i++) {
+        pkts[i].resolved = fz_receive(c->fz, pkts[i].p[1], &pkts[i].tuple,
+                                      pkts[i].flags, any_flags, c->now);
+    }
+}
+
+/* Runs 'pkts', all of flow 'f', through both conntracks as one batch with
+ * the same ct() action, compares the results, frees the packets and
+ * updates the conversation from the verdicts. */
+static void
+fz_execute(struct fz_ctx *c, struct fz_flow *f, struct fz_pkt pkts[],
+           size_t n, bool commit, bool force, const uint32_t *mark)
+{
+    const struct nat_action_info_t *nat = f->zone == 2 ? &c->snat : NULL;
+    struct conntrack *cts[2] = { c->sw, c->hw };
+
+    for (int i = 0; i < 2; i++) {
+        struct dp_packet_batch batch;
+
+        dp_packet_batch_init(&batch);
+        for (size_t j = 0; j < n; j++) {
+            dp_packet_batch_add(&batch, pkts[j].p[i]);
+        }
+        conntrack_execute(cts[i], &batch, htons(ETH_TYPE_IP), force, commit,
+                          f->zone, mark, NULL, NULL, nat, c->now, f->tp_id);
+    }
+
+    for (size_t j = 0; j < n; j++) {
+        struct fz_pkt *p = &pkts[j];
+        const struct pkt_metadata *a = &p->p[0]->md, *b = &p->p[1]->md;
+
+        c->n_packets++;
+        c->n_resolved += p->resolved;
+        if (fz_tracing(c, f)) {
+            fz_trace(c, p, force ? "force" : commit ? "commit" : "ct");
+        }
+        if (a->ct_state != b->ct_state || a->ct_zone != b->ct_zone
+            || a->ct_mark != b->ct_mark
+            || !ovs_u128_equals(a->ct_label, b->ct_label)) {
+            fz_fail(c, "metadata differs for packet %"PRIuSIZE" of %"
+                    PRIuSIZE" (sport %u zone %u %s %s flags %#x seq %"
+                    PRIu32" ack %"PRIu32", hardware-resolved %d): "
+                    "ct_state %#x/%#x, zone %u/%u, mark %u/%u (sw/hw; "
+                    "FZ_TRACE=%u shows the flow)", j + 1, n, f->sport,
+                    f->zone, p->reply ? "reply" : "orig", p->kind, p->flags,
+                    p->seq, p->ack, p->resolved, a->ct_state, b->ct_state,
+                    a->ct_zone, b->ct_zone, a->ct_mark, b->ct_mark,
+                    f->sport);
+        }
+        if (dp_packet_size(p->p[0]) != dp_packet_size(p->p[1])
+            || memcmp(dp_packet_data(p->p[0]), dp_packet_data(p->p[1]),
+                      dp_packet_size(p->p[0]))) {
+            fz_fail(c, "packet bytes differ (sport %u %s %s)", f->sport,
+                    p->reply ? "reply" : "orig", p->kind);
+        }
+        if (a->ct_state & CS_INVALID) {
+            c->n_invalid++;
+            if (p->normal && f->proto == IPPROTO_TCP && ++f->n_rejected > 3) {
+                /* Conntrack lost the conversation (flushed, expired,
+                 * replaced by a forced commit, a forged RST got in): what
+                 * an operator would do, on both. */
+                struct ct_dpif_tuple tuple;
+
+                memset(&tuple, 0, sizeof tuple);
+                tuple.l3_type = AF_INET;
+                tuple.ip_proto = IPPROTO_TCP;
+                tuple.src.ip = htonl(f->client);
+                tuple.dst.ip = htonl(f->server);
+                tuple.src_port = htons(f->sport);
+                tuple.dst_port = htons(f->dport);
+                conntrack_flush_tuple(c->sw, &tuple, f->zone);
+                conntrack_flush_tuple(c->hw, &tuple, f->zone);
+                fz_tcp_restart(f);
+                f->n_rejected = 0;
+            }
+        } else if (p->normal) {
+            f->n_rejected = 0;
+        }
+        dp_packet_delete(p->p[0]);
+        dp_packet_delete(p->p[1]);
+    }
+}
+
+/* The sweeper, on the fuzzer's clock: the one place where hardware
+ * (its last-used times) may have a say in a connection's life. */
+static void
+fz_sweep(struct fz_ctx *c)
+{
+    conntrack_expire(c->sw, c->now);
+    conntrack_expire(c->hw, c->now);
+    ct_offload_dp_wait(c->dp);
+}
+
+static struct fz_flow *
+fz_pick(struct fz_ctx *c, int proto)
+{
+    for (int i = 0; i < 100; i++) {
+        /* A few busy flows, many quiet ones. */
+        size_t n = ARRAY_SIZE(c->flows);
+        struct fz_flow *f = &c->flows[random_range(random_range(2)
+                                                   ? n : n / 4)];
+
+        if (!proto || f->proto == proto) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* A burst of packets of one flow. */
+static void
+fz_burst(struct fz_ctx *c)
+{
+    static const size_t sizes[] = { 1, 1, 2, 2, 3, 4, 6, 8 };
+    struct fz_flow *f = fz_pick(c, 0);
+    size_t n = sizes[random_range(ARRAY_SIZE(sizes))];
+    uint32_t setmark[2] = { random_range(4), 0xff };
+    struct fz_pkt pkts[8];
+
+    fz_sweep(c);
+    for (size_t i = 0; i < n; i++) {
+        fz_next(c, &pkts[i], f);
+    }
+    fz_classify(c, pkts, n);
+    bool commit = !pkts[0].reply || !random_range(4);
+    const uint32_t *mark = random_range(3) ? NULL : setmark;
+    fz_execute(c, f, pkts, n, commit, false, mark);
+    c->n_bursts++;
+}
+
+/* Hardware resolves a packet of a connection, then a forced commit in the
+ * reply direction (ct(commit,force)) replaces the connection before
+ * conntrack executes the packet, and the sweeper may even have cleaned the
+ * old one by then. */
+static void
+fz_forced(struct fz_ctx *c)
+{
+    struct fz_flow *f = fz_pick(c, 0);
+    struct fz_pkt p, q;
+
+    fz_sweep(c);
+    fz_next(c, &p, f);
+    fz_classify(c, &p, 1);
+
+    /* The forcing packet, from the server. */
+    if (f->proto == IPPROTO_TCP) {
+        fz_pkt_init(c, &q, f, true, TCP_ACK, f->nxt[1], f->nxt[0], 0, false,
+                    "ack (forced commit)");
+    } else {
+        fz_pkt_init(c, &q, f, true, 0, 0, 0, 0, false, "forced commit");
+    }
+    fz_execute(c, f, &q, 1, true, true, NULL);
+    if (random_range(2)) {
+        /* The sweeper cleans the old connection (conntrack still holds it
+         * until an RCU grace period, and this thread does not quiesce). */
+        conntrack_expire(c->sw, c->now);
+        conntrack_expire(c->hw, c->now);
+    }
+    c->n_stale += p.resolved;
+    fz_execute(c, f, &p, 1, !p.reply, false, NULL);
+    c->n_forced++;
+}
+
+/* An open TCP conversation is reset and its tuple reused at once, with
+ * packets of the old connection that hardware resolved before the RST
+ * reaching conntrack after the new SYN. */
+static void
+fz_rst_reuse(struct fz_ctx *c)
+{
+    struct fz_flow *f = fz_pick(c, IPPROTO_TCP);
+    struct fz_pkt pkts[5];
+    size_t n = 0;
+
+    if (!f || f->phase != FZ_TCP_OPEN) {
+        return;
+    }
+    fz_sweep(c);
+    fz_tcp_normal(c, &pkts[n++], f, false, false);
+    bool reply = random_range(2);
+    fz_pkt_init(c, &pkts[n++], f, reply, TCP_RST | TCP_ACK, f->nxt[reply],
+                f->nxt[!reply], 0, false, "rst exact (reuse)");
+    bool has_last = f->has_last;
+    bool last_reply = f->last_reply;
+    uint32_t last_seq = f->last_seq, last_ack = f->last_ack;
+    fz_tcp_restart(f);
+    fz_tcp_normal(c, &pkts[n++], f, false, false);           /* SYN. */
+    if (has_last) {
+        fz_pkt_init(c, &pkts[n++], f, last_reply, TCP_ACK | TCP_PSH,
+                    last_seq, last_ack, 16, false, "old data (reuse)");
+    }
+    fz_pkt_init(c, &pkts[n++], f, false, TCP_ACK, last_seq, last_ack, 0,
+                false, "old ack (reuse)");
+    fz_classify(c, pkts, n);
+    fz_execute(c, f, pkts, n, true, false, NULL);
+    c->n_rst_reuse++;
+}
+
+/* An open TCP conversation closes (FIN and pure ACKs, the first closer's
+ * peer moving CLOSING -> FIN_WAIT_2 in conntrack on the ACK), then a new
+ * SYN reuses the tuple of the connection in TIME_WAIT. */
+static void
+fz_close_reuse(struct fz_ctx *c)
+{
+    struct fz_flow *f = fz_pick(c, IPPROTO_TCP);
+    struct fz_pkt pkts[6];
+    size_t n = 0;
+
+    if (!f || f->phase != FZ_TCP_OPEN || f->fin[0] || f->fin[1]) {
+        return;
+    }
+    fz_sweep(c);
+    bool first = random_range(2);
+    fz_tcp_normal(c, &pkts[n++], f, first, false);           /* Data. */
+    fz_tcp_normal(c, &pkts[n++], f, first, true);            /* FIN. */
+    fz_tcp_normal(c, &pkts[n++], f, !first, false);          /* ACK. */
+    fz_tcp_normal(c, &pkts[n++], f, !first, false);          /* More. */
+    fz_classify(c, pkts, n);
+    fz_execute(c, f, pkts, n, true, false, NULL);
+
+    /* (Unless conntrack rejected the first part and the conversation
+     * restarted.) */
+    n = 0;
+    fz_sweep(c);
+    fz_tcp_normal(c, &pkts[n++], f, !first, true);           /* FIN. */
+    fz_tcp_normal(c, &pkts[n++], f, first, false);           /* ACK. */
+    if (f->phase == FZ_TCP_CLOSED) {
+        fz_tcp_normal(c, &pkts[n++], f, false, false);       /* SYN. */
+    }
+    fz_classify(c, pkts, n);
+    fz_execute(c, f, pkts, n, true, false, NULL);
+    c->n_close_reuse++;
+}
+
+static void
+fz_flush(struct fz_ctx *c)
+{
+    uint16_t zone = 1 + random_range(3);
+    uint16_t *pzone = random_range(2) ? &zone : NULL;
+
+    conntrack_flush(c->sw, pzone);
+    conntrack_flush(c->hw, pzone);
+}
+
+static void
+fz_flush_tuple(struct fz_ctx *c)
+{
+    struct fz_flow *f = &c->flows[random_range(ARRAY_SIZE(c->flows))];
+    struct ct_dpif_tuple tuple;
+
+    memset(&tuple, 0, sizeof tuple);
+    tuple.l3_type = AF_INET;
+    tuple.ip_proto = f->proto;
+    tuple.src.ip = htonl(f->client);
+    tuple.dst.ip = htonl(f->server);
+    if (f->proto == IPPROTO_ICMP) {
+        tuple.icmp_type = ICMP4_ECHO_REQUEST;
+    } else {
+        tuple.src_port = htons(f->sport);
+        tuple.dst_port = htons(f->dport);
+    }
+    int e1 = conntrack_flush_tuple(c->sw, &tuple, f->zone);
+    int e2 = conntrack_flush_tuple(c->hw, &tuple, f->zone);
+    if (e1 != e2) {
+        fz_fail(c, "flush-tuple returned %d and %d", e1, e2);
+    }
+}
+
+/* Time between steps: mostly short, sometimes long enough to expire UDP,
+ * zone 3's TCP or almost anything. */
+static long long
+fz_delay(void)
+{
+    uint32_t r = random_range(1000);
+
+    return (r < 990 ? random_range(300)
+            : r < 996 ? 35000 + random_range(10000)
+            : r < 999 ? 70000 + random_range(60000)
+            : 20 * 60 * 1000);
 }
 
 static void
@@ -1154,39 +1944,58 @@ test_fuzz(struct ovs_cmdl_context *ctx)
 {
     uint32_t seed = strtoul(ctx->argv[1], NULL, 10);
     int n_steps = atoi(ctx->argv[2]);
-    struct fz_flow flows[24];
-    struct conntrack *sw, *hw;
-    struct ct_offload_dp *dp;
+    int min_share = ctx->argc > 3 ? atoi(ctx->argv[3]) : 0;
     struct ct_offload *inst;
-    long long now = time_msec();
-    int n_packets = 0, n_resolved = 0;
-    /* Debugging aids: FZ_TRACE=SPORT prints the packets of one flow,
-     * FZ_NO_OFFLOAD=1 runs "hw" without offload (both sides must then
-     * always agree). */
-    int trace = getenv("FZ_TRACE") ? atoi(getenv("FZ_TRACE")) : 0;
+    struct fz_ctx c;
+
+    memset(&c, 0, sizeof c);
+    c.seed = seed;
+    /* Debugging aids: FZ_TRACE=SPORT prints the packets of one flow (-1:
+     * all), FZ_NO_OFFLOAD=1 runs "hw" without offload (both sides must
+     * then always agree), FZ_NO_TIMEOUTS=1 leaves timeouts out of the
+     * comparison of the tables (to look for other differences). */
+    c.trace = getenv("FZ_TRACE") ? atoi(getenv("FZ_TRACE")) : 0;
+    bool timeouts = !getenv("FZ_NO_TIMEOUTS");
+
+    /* The fuzzer's clock is the process's: stopped, and moved on by the
+     * fuzzer only.  Conntrack's dumps and timeouts read it. */
+    time_msec();                /* Initializes the clock. */
+    timeval_stop();
+    c.now = time_msec();
 
     random_set_seed(seed);
     ct_offload_set_enabled_for_testing(true);
-    sw = conntrack_init();
-    hw = conntrack_init();
-    conntrack_set_offload(hw, DP_NAME);
-    dp = ct_offload_dp_ref(DP_NAME);
+    c.sw = conntrack_init();
+    c.hw = conntrack_init();
+    conntrack_set_offload(c.hw, DP_NAME);
+    c.dp = ct_offload_dp_ref(DP_NAME);
     ovs_assert(!ct_offload_create(&fz_class, NULL, DP_NAME, &inst));
+    c.fz = fz_cast(inst);
     if (getenv("FZ_NO_OFFLOAD")) {
         ct_offload_set_enabled_for_testing(false);
     }
-    conntrack_set_tcp_seq_chk(sw, false);
-    conntrack_set_tcp_seq_chk(hw, false);
-    /* Expiry is the fuzzer's, on its own clock (conntrack_expire() below):
-     * keep the clean threads, which run on the real clock, out of it. */
-    conntrack_set_sweep_interval(sw, UINT32_MAX);
-    conntrack_set_sweep_interval(hw, UINT32_MAX);
+    /* Expiry is the fuzzer's (conntrack_expire()): keep the clean threads
+     * out of it. */
+    conntrack_set_sweep_interval(c.sw, UINT32_MAX);
+    conntrack_set_sweep_interval(c.hw, UINT32_MAX);
+
+    /* Zone 3's timeout policy: established TCP and UDP expire within the
+     * fuzzer's runs, hardware-carried connections included. */
+    struct timeout_policy tp;
+    memset(&tp, 0, sizeof tp);
+    tp.policy.id = FZ_SHORT_TP;
+    ct_dpif_set_timeout_policy_attr_by_name(&tp.policy, "tcp_established",
+                                            60);
+    ct_dpif_set_timeout_policy_attr_by_name(&tp.policy, "tcp_fin_wait", 40);
+    ct_dpif_set_timeout_policy_attr_by_name(&tp.policy, "udp_multiple", 40);
+    ovs_assert(!timeout_policy_update(c.sw, &tp));
+    ovs_assert(!timeout_policy_update(c.hw, &tp));
 
     /* Few addresses and ports, so that tuples meet across zones. */
-    for (size_t i = 0; i < ARRAY_SIZE(flows); i++) {
-        static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP,
-                                          IPPROTO_ICMP };
-        struct fz_flow *f = &flows[i];
+    for (size_t i = 0; i < ARRAY_SIZE(c.flows); i++) {
+        static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_TCP,
+                                          IPPROTO_UDP, IPPROTO_ICMP };
+        struct fz_flow *f = &c.flows[i];
 
         f->proto = protos[random_range(ARRAY_SIZE(protos))];
         f->client = 0x0a000001 + random_range(2);
@@ -1194,154 +2003,73 @@ test_fuzz(struct ovs_cmdl_context *ctx)
         f->sport = 1000 + i;
         f->dport = f->proto == IPPROTO_ICMP ? 0 : 80 + random_range(2);
         f->zone = 1 + random_range(3);
+        f->tp_id = f->zone == 3 ? FZ_SHORT_TP : 0;
         /* Each zone has its own pair of ports, as on real hosts. */
         f->port[CT_OFFLOAD_DIR_ORIG] = f->zone * 2 - 1;
         f->port[CT_OFFLOAD_DIR_REPLY] = f->zone * 2;
     }
 
-    struct nat_action_info_t snat;
-    memset(&snat, 0, sizeof snat);
-    snat.nat_action = NAT_ACTION_SRC;
-    snat.min_addr.ipv4 = htonl(FZ_SNAT_ADDR);
-    snat.max_addr.ipv4 = htonl(FZ_SNAT_ADDR);
+    memset(&c.snat, 0, sizeof c.snat);
+    c.snat.nat_action = NAT_ACTION_SRC;
+    c.snat.min_addr.ipv4 = htonl(FZ_SNAT_ADDR);
+    c.snat.max_addr.ipv4 = htonl(FZ_SNAT_ADDR);
 
-    for (int step = 0; step < n_steps; step++) {
-        uint32_t what = random_range(100);
+    for (c.step = 0; c.step < n_steps; c.step++) {
+        uint32_t what = random_range(1000);
+        long long delay = fz_delay();
 
-        now += random_range(10) ? random_range(2000) : 40000;
-        if (what < 4) {
-            uint16_t zone = 1 + random_range(3);
-            uint16_t *pzone = random_range(2) ? &zone : NULL;
+        timeval_warp(delay);
+        c.now = time_msec();
 
-            conntrack_flush(sw, pzone);
-            conntrack_flush(hw, pzone);
-        } else if (what < 8) {
-            struct fz_flow *f = &flows[random_range(ARRAY_SIZE(flows))];
-            struct ct_dpif_tuple tuple;
-
-            memset(&tuple, 0, sizeof tuple);
-            tuple.l3_type = AF_INET;
-            tuple.ip_proto = f->proto;
-            tuple.src.ip = htonl(f->client);
-            tuple.dst.ip = htonl(f->server);
-            if (f->proto == IPPROTO_ICMP) {
-                tuple.icmp_type = ICMP4_ECHO_REQUEST;
-            } else {
-                tuple.src_port = htons(f->sport);
-                tuple.dst_port = htons(f->dport);
-            }
-            int e1 = conntrack_flush_tuple(sw, &tuple, f->zone);
-            int e2 = conntrack_flush_tuple(hw, &tuple, f->zone);
-            if (e1 != e2) {
-                fz_fail(seed, step, "flush-tuple returned %d and %d", e1, e2);
-            }
+        if (what < 10) {
+            fz_flush(&c);
+        } else if (what < 30) {
+            fz_flush_tuple(&c);
+        } else if (what < 50) {
+            fz_forced(&c);
+        } else if (what < 70) {
+            fz_rst_reuse(&c);
+        } else if (what < 80) {
+            fz_close_reuse(&c);
         } else {
-            struct fz_flow *f = &flows[random_range(ARRAY_SIZE(flows))];
-            bool reply = random_range(3) == 0;
-            bool natted = f->zone == 2;
-            uint32_t client = natted && reply ? FZ_SNAT_ADDR : f->client;
-            uint16_t flags = f->proto == IPPROTO_TCP ? fz_tcp_flags() : 0;
-            uint32_t setmark[2] = { random_range(4), 0xff };
-            struct dp_packet *pkts[2];
-            struct ct_dpif_tuple tuple;
-            uint16_t sp = f->sport, dp_ = f->dport;
-
-            memset(&tuple, 0, sizeof tuple);
-            tuple.l3_type = AF_INET;
-            tuple.ip_proto = f->proto;
-            tuple.src.ip = htonl(reply ? f->server : f->client);
-            tuple.dst.ip = htonl(reply ? client : f->server);
-            if (f->proto == IPPROTO_ICMP) {
-                /* Echo request or reply, identifier 0. */
-                sp = reply ? ICMP4_ECHO_REPLY : ICMP4_ECHO_REQUEST;
-                dp_ = 0;
-                tuple.icmp_type = sp;
-            } else {
-                tuple.src_port = htons(reply ? f->dport : f->sport);
-                tuple.dst_port = htons(reply ? f->sport : f->dport);
-            }
-            for (int i = 0; i < 2; i++) {
-                pkts[i] = reply
-                    ? make_packet(f->proto, f->server, client,
-                                  f->proto == IPPROTO_ICMP ? sp : dp_,
-                                  f->proto == IPPROTO_ICMP ? dp_ : sp,
-                                  flags, f->port[CT_OFFLOAD_DIR_REPLY])
-                    : make_packet(f->proto, f->client, f->server, sp, dp_,
-                                  flags, f->port[CT_OFFLOAD_DIR_ORIG]);
-            }
-            /* The sweeper on the fuzzer's clock: the one difference
-             * hardware may make is when a connection expires, and the
-             * sweeper is where it decides that, from hardware last-used
-             * times.  The real clean threads run on real time, far
-             * behind. */
-            conntrack_expire(sw, now);
-            conntrack_expire(hw, now);
-            ct_offload_dp_wait(dp);
-            fz_receive(fz_cast(inst), pkts[1], &tuple, flags, now);
-            bool resolved = pkts[1]->md.conn != NULL;
-            n_resolved += resolved;
-
-            bool commit = !reply || random_range(4) == 0;
-            const struct nat_action_info_t *nat = natted ? &snat : NULL;
-            const uint32_t *mark = random_range(3) ? NULL : setmark;
-            struct conntrack *cts[2] = { sw, hw };
-            for (int i = 0; i < 2; i++) {
-                struct dp_packet_batch batch;
-
-                dp_packet_batch_init_packet(&batch, pkts[i]);
-                conntrack_execute(cts[i], &batch, htons(ETH_TYPE_IP), false,
-                                  commit, f->zone, mark, NULL, NULL, nat,
-                                  now, 0);
-            }
-            n_packets++;
-            if (trace && f->sport == trace) {
-                fprintf(stderr, "step %d now %lld %s flags %#x commit %d "
-                        "hw %d state %#x/%#x\n", step, now,
-                        reply ? "reply" : "orig", flags, commit,
-                        resolved, pkts[0]->md.ct_state,
-                        pkts[1]->md.ct_state);
-            }
-
-            struct pkt_metadata *a = &pkts[0]->md, *b = &pkts[1]->md;
-            if (a->ct_state != b->ct_state || a->ct_zone != b->ct_zone
-                || a->ct_mark != b->ct_mark
-                || !ovs_u128_equals(a->ct_label, b->ct_label)) {
-                fz_fail(seed, step, "metadata differs: ct_state %#x/%#x, "
-                        "zone %u/%u, mark %u/%u", a->ct_state, b->ct_state,
-                        a->ct_zone, b->ct_zone, a->ct_mark, b->ct_mark);
-            }
-            if (dp_packet_size(pkts[0]) != dp_packet_size(pkts[1])
-                || memcmp(dp_packet_data(pkts[0]), dp_packet_data(pkts[1]),
-                          dp_packet_size(pkts[0]))) {
-                fz_fail(seed, step, "packet bytes differ");
-            }
-            dp_packet_delete(pkts[0]);
-            dp_packet_delete(pkts[1]);
+            fz_burst(&c);
         }
 
         /* Let the offload thread catch up, so that the emulated hardware
-         * is as real hardware would be by the next packet.  (Dumps filter
-         * expired connections on the real clock, far behind the fuzzer's:
-         * what they show was decided by the sweeps above.) */
-        ct_offload_dp_wait(dp);
+         * is as real hardware would be by the next packet. */
+        ct_offload_dp_wait(c.dp);
 
-        char *d1 = fz_dump(sw), *d2 = fz_dump(hw);
+        char *d1 = fz_dump(c.sw, timeouts), *d2 = fz_dump(c.hw, timeouts);
         if (strcmp(d1, d2)) {
-            fz_fail(seed, step, "connection tables differ:\nsw:\n%shw:\n%s",
-                    d1, d2);
+            fz_fail(&c, "connection tables differ:\nsw:\n%shw:\n%s", d1, d2);
         }
         free(d1);
         free(d2);
+
+        /* Let RCU free what the sweeps and flushes removed. */
+        ovsrcu_quiesce();
     }
 
-    printf("seed %"PRIu32": %d steps, %d packets, %d resolved by the "
-           "emulated hardware\n", seed, n_steps, n_packets, n_resolved);
-    conntrack_destroy(sw);
-    conntrack_destroy(hw);
+    int share = c.n_packets ? c.n_resolved * 100 / c.n_packets : 0;
+    printf("fuzz: seed %"PRIu32": %d steps, %lld packets, %lld "
+           "hardware-resolved (%d%%), 0 mismatches\n", seed, n_steps,
+           c.n_packets, c.n_resolved, share);
+    printf("fuzz: seed %"PRIu32": %lld invalid, %lld bursts, %lld forced "
+           "commits (%lld after hardware resolved), %lld RST reuses, %lld "
+           "close reuses\n", seed, c.n_invalid, c.n_bursts, c.n_forced,
+           c.n_stale, c.n_rst_reuse, c.n_close_reuse);
+    conntrack_destroy(c.sw);
+    conntrack_destroy(c.hw);
     ct_offload_destroy(inst);
-    ct_offload_dp_unref(dp);
+    ct_offload_dp_unref(c.dp);
     ct_offload_set_enabled_for_testing(false);
+    if (share < min_share) {
+        ovs_fatal(0, "seed %"PRIu32": only %d%% of the packets were "
+                  "resolved by hardware (at least %d%% expected)", seed,
+                  share, min_share);
+    }
 }
+
 
 /* Concurrency stress.
  *
@@ -1510,7 +2238,7 @@ stress_packet_thread(void *st_)
         pkt = stress_packet(f, reply, flags, &tuple);
         inst = ovsrcu_get(struct ct_offload *, &st->inst);
         if (inst) {
-            fz_receive(fz_cast(inst), pkt, &tuple, flags, time_msec());
+            fz_receive(fz_cast(inst), pkt, &tuple, flags, false, time_msec());
             n_resolved += pkt->md.conn != NULL;
         }
         dp_packet_batch_init_packet(&batch, pkt);
@@ -1617,6 +2345,10 @@ test_stress(struct ovs_cmdl_context *ctx)
     smap_add(&cfg, "hw-offload-ct-queue-size", "64");
     ct_offload_set_global_cfg(&cfg);
 
+    /* Sequence checks off: threads racing on one TCP tuple cannot keep
+     * its numbers consistent, and this test is about the lifecycle of
+     * offloaded connections, which then get established.  The fuzzer
+     * checks the semantics, with them on. */
     st.ct = conntrack_init();
     conntrack_set_offload(st.ct, DP_NAME);
     conntrack_set_tcp_seq_chk(st.ct, false);
@@ -1691,6 +2423,279 @@ test_stress(struct ovs_cmdl_context *ctx)
     ovs_mutex_destroy(&st.mutex);
 }
 
+/* RCU liveness.
+ *
+ * A provider whose every operation takes a millisecond (without quiescing,
+ * as a driver call would), packet threads that create, establish and
+ * remove connections much faster than that, so that the offload thread's
+ * queue is never empty, and a thread that waits for RCU grace periods one
+ * after the other.  A grace period needs every thread to quiesce, the
+ * offload thread included: it must do so between batches, not only when it
+ * has nothing left to do, or RCU stalls (and with it every postponed
+ * free) as long as the churn lasts.  The assertion is one of liveness:
+ * the churn goes on until 5 grace periods have completed, or fails after
+ * 60 s. */
+
+#define RCU_LIVE_GRACE_PERIODS 5
+#define RCU_LIVE_DEADLINE_MS (60 * 1000)
+
+static atomic_bool slow_sleep = true;
+static atomic_uint64_t slow_n_ops = 0;
+
+static void
+slow_op(void)
+{
+    uint64_t orig;
+    bool sleep;
+
+    atomic_read(&slow_sleep, &sleep);
+    if (sleep) {
+        xnanosleep_no_quiesce(1000 * 1000);
+    }
+    atomic_add(&slow_n_ops, 1, &orig);
+}
+
+static int
+slow_create(const struct ct_offload_class *class OVS_UNUSED,
+            struct dpif_offload *dpif_offload OVS_UNUSED,
+            struct ct_offload **instp)
+{
+    *instp = xzalloc(sizeof **instp);
+    return 0;
+}
+
+static void
+slow_destroy(struct ct_offload *inst)
+{
+    free(inst);
+}
+
+static int
+slow_conn_add(struct ct_offload *inst OVS_UNUSED,
+              struct ct_offload_conn *conn OVS_UNUSED)
+{
+    slow_op();
+    return 0;
+}
+
+static int
+slow_conn_established(struct ct_offload *inst OVS_UNUSED,
+                      struct ct_offload_conn *conn OVS_UNUSED,
+                      struct netdev *netdev OVS_UNUSED)
+{
+    slow_op();
+    return 0;
+}
+
+static void
+slow_conn_del(struct ct_offload *inst OVS_UNUSED,
+              struct ct_offload_conn *conn OVS_UNUSED)
+{
+    slow_op();
+}
+
+static int
+slow_conn_update(struct ct_offload *inst OVS_UNUSED,
+                 struct ct_offload_conn *conn OVS_UNUSED,
+                 struct ct_offload_hw_stats *stats OVS_UNUSED)
+{
+    slow_op();
+    return 0;
+}
+
+static const struct ct_offload_class slow_class = {
+    .type = "slow",
+    .priority = 1,
+    .create = slow_create,
+    .destroy = slow_destroy,
+    .conn_add = slow_conn_add,
+    .conn_established = slow_conn_established,
+    .conn_del = slow_conn_del,
+    .conn_update = slow_conn_update,
+};
+
+struct rcu_live {
+    struct conntrack *ct;
+    atomic_bool stop;
+    atomic_uint64_t n_conns;
+    atomic_uint64_t n_grace_periods;
+};
+
+struct rcu_live_thread {
+    struct rcu_live *rl;
+    uint16_t zone;
+};
+
+/* A PMD thread's life: batches of 32 new UDP connections, committed and
+ * answered (so established), one batch a millisecond, quiescent between
+ * batches.  The connections live for about a second (the thread cycles
+ * through RCU_LIVE_N_TUPLES tuples, removing each one's previous connection
+ * before it creates the next), longer than their events wait in the queue:
+ * events of connections already gone cost the provider nothing. */
+#define RCU_LIVE_N_TUPLES 32768
+
+static void *
+rcu_live_packet_thread(void *t_)
+{
+    struct rcu_live_thread *t = t_;
+    struct rcu_live *rl = t->rl;
+    uint32_t next = 0;
+    uint64_t orig;
+    bool stop;
+
+    for (atomic_read(&rl->stop, &stop); !stop; atomic_read(&rl->stop, &stop)) {
+        for (int i = 0; i < 32; i++) {
+            uint16_t sport_ = 1 + (next + i) % RCU_LIVE_N_TUPLES;
+            struct ct_dpif_tuple tuple;
+
+            memset(&tuple, 0, sizeof tuple);
+            tuple.l3_type = AF_INET;
+            tuple.ip_proto = IPPROTO_UDP;
+            tuple.src.ip = htonl(CLIENT);
+            tuple.dst.ip = htonl(SERVER);
+            tuple.src_port = htons(sport_);
+            tuple.dst_port = htons(53);
+            conntrack_flush_tuple(rl->ct, &tuple, t->zone);
+        }
+        for (int reply = 0; reply < 2; reply++) {
+            struct dp_packet_batch batch;
+
+            dp_packet_batch_init(&batch);
+            for (int i = 0; i < 32; i++) {
+                uint16_t sport_ = 1 + (next + i) % RCU_LIVE_N_TUPLES;
+
+                dp_packet_batch_add(&batch, reply
+                    ? make_packet(IPPROTO_UDP, SERVER, CLIENT, 53, sport_,
+                                  0, 2)
+                    : make_packet(IPPROTO_UDP, CLIENT, SERVER, sport_, 53,
+                                  0, 1));
+            }
+            conntrack_execute(rl->ct, &batch, htons(ETH_TYPE_IP), false,
+                              !reply, t->zone, NULL, NULL, NULL, NULL,
+                              time_msec(), 0);
+            dp_packet_delete_batch(&batch, true);
+        }
+        next += 32;
+        atomic_add(&rl->n_conns, 32, &orig);
+        ovsrcu_quiesce();
+        xnanosleep(1000 * 1000);
+    }
+    return NULL;
+}
+
+static void *
+rcu_live_sync_thread(void *rl_)
+{
+    struct rcu_live *rl = rl_;
+    uint64_t orig;
+    bool stop;
+
+    for (atomic_read(&rl->stop, &stop); !stop; atomic_read(&rl->stop, &stop)) {
+        ovsrcu_synchronize();
+        atomic_add(&rl->n_grace_periods, 1, &orig);
+    }
+    return NULL;
+}
+
+static void
+test_rcu_liveness(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct smap cfg = SMAP_INITIALIZER(&cfg);
+    struct rcu_live_thread threads[2];
+    pthread_t packet_threads[2], sync;
+    uint64_t n_grace_periods, n_conns, n_ops, ops0;
+    struct ct_offload_dp *dp;
+    struct ct_offload *inst;
+    struct rcu_live rl;
+    long long start, elapsed;
+
+    memset(&rl, 0, sizeof rl);
+    atomic_init(&rl.stop, false);
+    atomic_init(&rl.n_conns, 0);
+    atomic_init(&rl.n_grace_periods, 0);
+
+    ct_offload_set_enabled_for_testing(true);
+    /* Longer than a batch (CT_OFFLOAD_BATCH_MAX), so that the offload
+     * thread never finds it empty, short enough that its events are of
+     * connections still alive when the offload thread gets to them. */
+    smap_add(&cfg, "hw-offload-ct-queue-size", "256");
+    ct_offload_set_global_cfg(&cfg);
+    rl.ct = conntrack_init();
+    conntrack_set_offload(rl.ct, DP_NAME);
+    dp = ct_offload_dp_ref(DP_NAME);
+    ovs_assert(!ct_offload_create(&slow_class, NULL, DP_NAME, &inst));
+
+    for (int i = 0; i < ARRAY_SIZE(packet_threads); i++) {
+        threads[i].rl = &rl;
+        threads[i].zone = i + 1;
+        packet_threads[i] = ovs_thread_create("rcu_live_packets",
+                                              rcu_live_packet_thread,
+                                              &threads[i]);
+    }
+
+    /* The churn is on once the provider is busy and the queue holds more
+     * than a batch. */
+    start = time_msec();
+    for (;;) {
+        atomic_read(&slow_n_ops, &ops0);
+        atomic_read(&rl.n_conns, &n_conns);
+        if (ops0 >= 20 && n_conns >= 2000) {
+            break;
+        }
+        ovs_assert(time_msec() - start < RCU_LIVE_DEADLINE_MS);
+        xnanosleep(1000 * 1000);
+    }
+
+    start = time_msec();
+    sync = ovs_thread_create("rcu_live_sync", rcu_live_sync_thread, &rl);
+    for (;;) {
+        elapsed = time_msec() - start;
+        atomic_read(&rl.n_grace_periods, &n_grace_periods);
+        if (n_grace_periods >= RCU_LIVE_GRACE_PERIODS) {
+            break;
+        }
+        if (elapsed >= RCU_LIVE_DEADLINE_MS) {
+            atomic_read(&slow_n_ops, &n_ops);
+            atomic_read(&rl.n_conns, &n_conns);
+            /* The synchronizing thread may never return: no cleanup. */
+            ovs_fatal(0, "rcu-liveness: only %"PRIu64" RCU grace periods "
+                      "completed in %lld ms of churn (%"PRIu64" connections "
+                      "created, %"PRIu64" provider operations): a thread "
+                      "does not quiesce", n_grace_periods, elapsed,
+                      n_conns, n_ops - ops0);
+        }
+        /* Quiescent while it sleeps. */
+        xnanosleep(10 * 1000 * 1000);
+    }
+    atomic_read(&slow_n_ops, &n_ops);
+    atomic_read(&rl.n_conns, &n_conns);
+
+    /* The churn was still on: the provider was still busy. */
+    atomic_store(&rl.stop, true);
+    atomic_store(&slow_sleep, false);
+    ovsrcu_quiesce_start();
+    for (int i = 0; i < ARRAY_SIZE(packet_threads); i++) {
+        xpthread_join(packet_threads[i], NULL);
+    }
+    xpthread_join(sync, NULL);
+    ovsrcu_quiesce_end();
+
+    conntrack_flush(rl.ct, NULL);
+    ct_offload_dp_wait(dp);
+    conntrack_destroy(rl.ct);
+    ct_offload_destroy(inst);
+    ct_offload_dp_unref(dp);
+    ct_offload_set_enabled_for_testing(false);
+    smap_clear(&cfg);
+    ct_offload_set_global_cfg(&cfg);
+    smap_destroy(&cfg);
+
+    printf("rcu-liveness: %d grace periods in %lld ms under churn "
+           "(%"PRIu64" provider operations of 1 ms meanwhile, %"PRIu64
+           " connections created in all)\n", RCU_LIVE_GRACE_PERIODS,
+           elapsed, n_ops - ops0, n_conns);
+}
+
 static const struct ovs_cmdl_command commands[] = {
     {"priority", NULL, 0, 0, test_priority, OVS_RO},
     {"fallthrough", NULL, 0, 0, test_fallthrough, OVS_RO},
@@ -1703,8 +2708,9 @@ static const struct ovs_cmdl_command commands[] = {
     {"disabled", NULL, 0, 0, test_disabled, OVS_RO},
     {"queue-full", NULL, 0, 0, test_queue_full, OVS_RO},
     {"hw-path", NULL, 0, 0, test_hw_path, OVS_RO},
-    {"fuzz", "seed steps", 2, 2, test_fuzz, OVS_RO},
+    {"fuzz", "seed steps [min-hw-percent]", 2, 3, test_fuzz, OVS_RO},
     {"stress", "threads packets", 2, 2, test_stress, OVS_RO},
+    {"rcu-liveness", NULL, 0, 0, test_rcu_liveness, OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };
 
