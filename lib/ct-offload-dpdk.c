@@ -51,59 +51,146 @@ COVERAGE_DEFINE(ct_offload_dpdk_einval);
 COVERAGE_DEFINE(ct_offload_dpdk_error);
 COVERAGE_DEFINE(ct_offload_dpdk_refused);
 COVERAGE_DEFINE(ct_offload_dpdk_conflict);
+COVERAGE_DEFINE(ct_offload_dpdk_retry);
+COVERAGE_DEFINE(ct_offload_dpdk_downgrade);
 COVERAGE_DEFINE(ct_offload_dpdk_mark_hit);
 COVERAGE_DEFINE(ct_offload_dpdk_mark_miss);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-/* A conntrack mark is CT_OFFLOAD_DPDK_MARK_BIT | id << 1 | direction, so
- * that a connection needs one id and one table entry for both of its
- * marks. */
-#define CT_DPDK_MAX_ID \
-    ((CT_OFFLOAD_DPDK_MARK_MAX - CT_OFFLOAD_DPDK_MARK_BIT) >> 1)
+/* Mark spaces.  A conntrack mark is 'bit' | id << 1 | direction, so that
+ * a connection needs one id and one table entry for both of its marks.
+ * Connections get a wide mark unless one of their ports has a narrow
+ * mark width (see ct-offload-dpdk.h). */
+enum ct_dpdk_space {
+    CT_DPDK_WIDE,
+    CT_DPDK_NARROW,
+    CT_DPDK_N_SPACES
+};
+
+static const struct ct_dpdk_space_info {
+    uint32_t bit;
+    uint32_t max_id;
+    const char *name;
+} spaces[CT_DPDK_N_SPACES] = {
+    [CT_DPDK_WIDE] = {
+        CT_OFFLOAD_DPDK_MARK_BIT,
+        (CT_OFFLOAD_DPDK_MARK_MAX - CT_OFFLOAD_DPDK_MARK_BIT) >> 1,
+        "24-bit",
+    },
+    [CT_DPDK_NARROW] = {
+        CT_OFFLOAD_DPDK_NARROW_MARK_BIT,
+        (CT_OFFLOAD_DPDK_NARROW_MARK_MAX
+         - CT_OFFLOAD_DPDK_NARROW_MARK_BIT) >> 1,
+        "16-bit",
+    },
+};
 
 static uint32_t
-ct_dpdk_mark(uint32_t id, enum ct_offload_dir dir)
+ct_dpdk_mark(enum ct_dpdk_space space, uint32_t id, enum ct_offload_dir dir)
 {
-    return CT_OFFLOAD_DPDK_MARK_BIT | id << 1 | dir;
+    return spaces[space].bit | id << 1 | dir;
 }
+
+/* PMDs whose mark limit a probe cannot find: Marvell cnxk validates and
+ * creates a rule with a mark of 0xfffe or more, but stops reading its
+ * actions there, which leaves a drop rule (DPDK 25.11,
+ * drivers/common/cnxk/roc_npc.c, npc_parse_actions()). */
+static const char *const narrow_drivers[] = {
+    "net_cn9k", "net_cn10k", "net_cn20k",
+};
 
 /* How a port carries connections.
  *
- * The CONNTRACK action (mlx5, nfp) is probed and shown, never used.  Its
- * object must be seeded with each direction's TCP window state (sequence
- * and acknowledgement ends, maximum windows, window scale), which
- * conntrack does not give providers, and its API is experimental in DPDK
- * 25.11.  Marked packets still run the datapath in software, so the action
- * would only save work once hardware also forwarded them, which this
- * provider does not do.  The asynchronous template API is probed and
- * shown as well: for the few rules per connection made here the
- * synchronous calls suffice. */
+ * Only MARK rules.  The CONNTRACK action and the asynchronous template
+ * API are not probed: their functions (rte_flow_info_get(),
+ * rte_flow_action_handle_create(), rte_flow_async_*()) are experimental in
+ * DPDK 25.11, which OVS does not enable, so no build could reach such
+ * code.  Marked packets still run the datapath in software, so the
+ * CONNTRACK action would only pay once hardware forwarded them as well.
+ *
+ * A port starts with the strategy its probe finds and falls back to none
+ * after CT_DPDK_MAX_CREATE_FAILURES creates in a row failed (until it
+ * changes and is probed again): validation does not always tell (mlx5 in
+ * hardware steering mode validates only the pattern). */
 enum ct_dpdk_strategy {
     CT_DPDK_NONE,               /* The port cannot carry connections. */
     CT_DPDK_PARTIAL,            /* MARK + COUNT [+ AGE] + RSS, per
                                  * direction. */
 };
 
-/* A capability that only an experimental DPDK function can tell. */
-enum ct_dpdk_cap {
-    CT_DPDK_CAP_UNKNOWN,        /* Not probed. */
-    CT_DPDK_CAP_NO,
-    CT_DPDK_CAP_YES,
+#define CT_DPDK_MAX_CREATE_FAILURES 8
+
+/* Where a connection rule sends packets: where the port's RSS would have,
+ * if the port takes that.  Intel ice takes RSS only over a power of two
+ * queues, at least 2 (DPDK 25.11 drivers/net/intel/ice/
+ * ice_fdir_filter.c): a port with 1 queue gets QUEUE 0, which is the same,
+ * and one with, e.g., 3 queues RSS over its first 2, which at least leaves
+ * the connection's packets on fewer queues rather than in software. */
+enum ct_dpdk_fate {
+    CT_DPDK_RSS,                /* Over all queues. */
+    CT_DPDK_RSS_POW2,           /* Over the largest power of two. */
+    CT_DPDK_QUEUE,              /* QUEUE 0, on a port with one queue. */
 };
+
+/* Where connection rules go on ports that take a JUMP from the root table
+ * (group 0) to another group.  On mlx5 the root table is kept by firmware,
+ * and every rule there is a firmware command; other groups are written by
+ * the PMD itself, much faster (DPDK 25.11 doc/guides/nics/mlx5.rst).  The
+ * port then has two rules of its own, while it has connection rules: a
+ * JUMP for every packet in the root table, at CT_DPDK_LOW_PRIORITY so that
+ * dpif-offload-dpdk's rules (priority 0) still take their packets first,
+ * and an RSS over all queues for the packets that no connection rule
+ * takes, at the same low priority in CT_DPDK_GROUP, so that a miss there
+ * is defined whatever a PMD would do with one. */
+#define CT_DPDK_GROUP 1
+#define CT_DPDK_LOW_PRIORITY 1
+
+/* A port holding fewer rules than this that runs out of space cannot be
+ * said to have a table for connections (cnxk: 7 RSS groups), so its
+ * ENOSPC and ENOMEM count towards a downgrade.  Bigger tables fill up and
+ * empty again with the connections they carry. */
+#define CT_DPDK_SMALL_TABLE 64
+
+/* Retries of a create or query that failed with EAGAIN or EBUSY ("retry
+ * later", e.g. mlx5 hardware steering while freed counters are being
+ * reset), after waiting the base time, then twice, then four times as
+ * long: bounded, since the instance mutex is held. */
+#define CT_DPDK_RETRIES 3
+#define CT_DPDK_CREATE_BACKOFF_US 1000
+#define CT_DPDK_QUERY_BACKOFF_US 100
 
 /* rte_flow failures by error number, for show commands. */
 enum ct_dpdk_failure {
     CT_DPDK_FAIL_ENOSPC,
+    CT_DPDK_FAIL_ENOMEM,
     CT_DPDK_FAIL_ENOTSUP,
     CT_DPDK_FAIL_EINVAL,
+    CT_DPDK_FAIL_EAGAIN,
     CT_DPDK_FAIL_OTHER,
     CT_DPDK_N_FAILURES
 };
 
 static const char *const failure_names[CT_DPDK_N_FAILURES] = {
-    "ENOSPC", "ENOTSUP", "EINVAL", "other",
+    "ENOSPC", "ENOMEM", "ENOTSUP", "EINVAL", "EAGAIN", "other",
 };
+
+static const char *
+errno_name(int error)
+{
+    switch (error) {
+    case ENOSPC: return "ENOSPC";
+    case ENOMEM: return "ENOMEM";
+    case ENOTSUP: return "ENOTSUP";
+    case EINVAL: return "EINVAL";
+    case EAGAIN: return "EAGAIN";
+    case EBUSY: return "EBUSY";
+    case ENOENT: return "ENOENT";
+    case EEXIST: return "EEXIST";
+    case EIO: return "EIO";
+    default: return "other";
+    }
+}
 
 /* A port of the owning dpif-offload instance, probed on first use.  Never
  * freed before the instance, so that rules can point to it. */
@@ -116,14 +203,29 @@ struct ct_dpdk_port {
     enum ct_dpdk_strategy strategy;
     char *reason;                   /* Why CT_DPDK_NONE. */
     bool age;                       /* Rules take an AGE action. */
-    enum ct_dpdk_cap conntrack_action;
-    enum ct_dpdk_cap async;         /* Template API. */
+    bool tcp, udp;                  /* Protocols that rules may match. */
+    enum ct_dpdk_space space;       /* Mark width. */
+    const char *space_why;          /* "probed" or why not. */
+    uint32_t group;                 /* 0 or CT_DPDK_GROUP. */
+    enum ct_dpdk_fate fate;
+
+    /* The port's own rules while it has connection rules in
+     * CT_DPDK_GROUP: the root table's JUMP, the group's miss rule.
+     * 'table_port_id' is the DPDK port they are on. */
+    struct rte_flow *jump_flow;
+    struct rte_flow *miss_flow;
+    uint16_t table_port_id;
+
+    /* Create failures in a row, for the downgrade. */
+    unsigned int n_create_failures;
 
     /* Statistics. */
     uint64_t n_rules;               /* Installed now. */
     uint64_t n_created;
     uint64_t n_refused;             /* Connections, for CT_DPDK_NONE. */
     uint64_t n_failures[CT_DPDK_N_FAILURES];
+    uint64_t n_retries;             /* EAGAIN or EBUSY, tried again. */
+    uint64_t n_downgrades;
 };
 
 /* One direction of an offloaded connection: one rule. */
@@ -140,7 +242,9 @@ struct ct_dpdk_rule {
 
 /* An offloaded connection, its 'provider_data'. */
 struct ct_dpdk_conn {
-    struct cmap_node mark_node;     /* In 'marks', by 'id'. */
+    struct cmap_node mark_node;     /* In 'marks', by 'base'. */
+    uint32_t base;                  /* Mark of the original direction. */
+    enum ct_dpdk_space space;
     uint32_t id;
     struct ct_offload_conn *conn;
     struct ct_dpdk_rule rules[CT_OFFLOAD_N_DIRS];
@@ -157,7 +261,8 @@ struct ct_offload_dpdk {
     struct cmap marks;              /* Contains "struct ct_dpdk_conn"s. */
     struct hmap rules;              /* Contains "struct ct_dpdk_rule"s. */
     struct hmap ports;              /* Contains "struct ct_dpdk_port"s. */
-    uint32_t last_id;
+    uint32_t last_id[CT_DPDK_N_SPACES];
+    size_t n_space_conns[CT_DPDK_N_SPACES];
     size_t n_conns;
     uint64_t n_conflicts;
 };
@@ -166,15 +271,19 @@ static int ct_dpdk_default_port_resolve(const struct ct_offload *,
                                         odp_port_t,
                                         struct ct_offload_dpdk_port_info *);
 
-/* rte_flow_info_get() and the indirect action functions are experimental
- * in DPDK 25.11, which OVS does not use: without them, the CONNTRACK
- * action and the template API show as not probed. */
+static void
+ct_dpdk_default_backoff(unsigned int usec)
+{
+    xnanosleep(usec * 1000LL);
+}
+
 static const struct ct_offload_dpdk_flow_api default_api = {
     .port_resolve = ct_dpdk_default_port_resolve,
     .validate = rte_flow_validate,
     .create = rte_flow_create,
     .destroy = rte_flow_destroy,
     .query = rte_flow_query,
+    .backoff = ct_dpdk_default_backoff,
 };
 
 /* Read and written by the main thread only: instances copy it when they
@@ -198,6 +307,7 @@ ct_dpdk_default_port_resolve(const struct ct_offload *inst, odp_port_t port,
                              struct ct_offload_dpdk_port_info *info)
 {
     struct netdev *netdev = ct_offload_get_netdev(inst, port);
+    struct rte_eth_dev_info dev_info;
     int port_id;
 
     if (!netdev) {
@@ -214,6 +324,10 @@ ct_dpdk_default_port_resolve(const struct ct_offload *inst, odp_port_t port,
     info->port_id = port_id;
     info->n_rxq = MIN(netdev_n_rxq(netdev), RTE_MAX_QUEUES_PER_PORT);
     ovs_strlcpy(info->name, netdev_get_name(netdev), sizeof info->name);
+    memset(&dev_info, 0, sizeof dev_info);
+    if (!rte_eth_dev_info_get(port_id, &dev_info) && dev_info.driver_name) {
+        ovs_strlcpy(info->driver, dev_info.driver_name, sizeof info->driver);
+    }
     return 0;
 }
 
@@ -231,6 +345,15 @@ ct_dpdk_flow_failed(const struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
     case ENOSPC:
         kind = CT_DPDK_FAIL_ENOSPC;
         COVERAGE_INC(ct_offload_dpdk_enospc);
+        break;
+    case ENOMEM:
+        kind = CT_DPDK_FAIL_ENOMEM;
+        COVERAGE_INC(ct_offload_dpdk_enospc);
+        break;
+    case EAGAIN:
+    case EBUSY:
+        kind = CT_DPDK_FAIL_EAGAIN;
+        COVERAGE_INC(ct_offload_dpdk_error);
         break;
     case ENOTSUP:
         kind = CT_DPDK_FAIL_ENOTSUP;
@@ -268,9 +391,11 @@ struct ct_dpdk_rule_spec {
     struct rte_flow_item_udp udp_spec, udp_mask;
 
     struct rte_flow_action_mark mark;
+    struct rte_flow_action_jump jump;
     struct rte_flow_action_count count;
     struct rte_flow_action_age age;
     struct rte_flow_action_rss rss;
+    struct rte_flow_action_queue queue;
     uint16_t queues[RTE_MAX_QUEUES_PER_PORT];
 };
 
@@ -301,21 +426,76 @@ spec_add_action(struct ct_dpdk_rule_spec *s, size_t *n,
     action->conf = conf;
 }
 
-/* Builds in 's' the rule that marks packets that arrive on 'info' with
- * tuple 't' with 'mark' and otherwise leaves them where RSS would have
- * put them. */
+/* Spreads over all the port's queues (or as many as 'fate' says), with the
+ * hash types the port's own RSS uses, as dpif-offload-dpdk does for its
+ * MARK rules. */
+static void
+spec_add_fate(struct ct_dpdk_rule_spec *s, size_t *n_actions,
+              const struct ct_offload_dpdk_port_info *info,
+              enum ct_dpdk_fate fate)
+{
+    uint16_t n_rxq = MAX(info->n_rxq, 1);
+
+    if (fate == CT_DPDK_QUEUE) {
+        s->queue.index = 0;
+        spec_add_action(s, n_actions, RTE_FLOW_ACTION_TYPE_QUEUE, &s->queue);
+        return;
+    } else if (fate == CT_DPDK_RSS_POW2) {
+        n_rxq = 1u << log_2_floor(n_rxq);
+    }
+    for (uint16_t i = 0; i < n_rxq; i++) {
+        s->queues[i] = i;
+    }
+    s->rss = (struct rte_flow_action_rss) {
+        .func = RTE_ETH_HASH_FUNCTION_DEFAULT,
+        .level = 0,
+        .types = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP,
+        .queue_num = n_rxq,
+        .queue = s->queues,
+    };
+    spec_add_action(s, n_actions, RTE_FLOW_ACTION_TYPE_RSS, &s->rss);
+}
+
+/* The port's JUMP rule (if 'jump') or its miss rule in CT_DPDK_GROUP. */
+static void
+ct_dpdk_port_rule_build(struct ct_dpdk_rule_spec *s,
+                        const struct ct_offload_dpdk_port_info *info,
+                        bool jump)
+{
+    size_t n_items = 0, n_actions = 0;
+
+    memset(s, 0, sizeof *s);
+    s->attr.ingress = 1;
+    s->attr.group = jump ? 0 : CT_DPDK_GROUP;
+    s->attr.priority = CT_DPDK_LOW_PRIORITY;
+    spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_ETH, NULL, NULL);
+    spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_END, NULL, NULL);
+    if (jump) {
+        s->jump.group = CT_DPDK_GROUP;
+        spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_JUMP, &s->jump);
+    } else {
+        spec_add_fate(s, &n_actions, info, CT_DPDK_RSS);
+    }
+    spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_END, NULL);
+}
+
+/* Builds in 's' the rule in 'group' that marks packets that arrive on
+ * 'info' with tuple 't' with 'mark' and otherwise leaves them where RSS
+ * would have put them. */
 static void
 ct_dpdk_rule_build(struct ct_dpdk_rule_spec *s, const struct ct_dpif_tuple *t,
-                   const struct ct_offload_dpdk_port_info *info,
-                   uint32_t mark, bool count, bool age)
+                   const struct ct_dpdk_port *port, uint32_t mark, bool count,
+                   bool age)
 {
+    const struct ct_offload_dpdk_port_info *info = &port->info;
     bool ipv6 = t->l3_type == AF_INET6;
     size_t n_items = 0, n_actions = 0;
 
     memset(s, 0, sizeof *s);
 
-    /* Group 0, priority 0, as dpif-offload-dpdk's own rules. */
+    /* Priority 0, as dpif-offload-dpdk's own rules. */
     s->attr.ingress = 1;
+    s->attr.group = port->group;
 
     s->eth_spec.hdr.ether_type = htons(ipv6 ? RTE_ETHER_TYPE_IPV6
                                             : RTE_ETHER_TYPE_IPV4);
@@ -358,12 +538,10 @@ ct_dpdk_rule_build(struct ct_dpdk_rule_spec *s, const struct ct_dpif_tuple *t,
         s->tcp_spec.hdr.dst_port = t->dst_port;
         s->tcp_mask.hdr.src_port = OVS_BE16_MAX;
         s->tcp_mask.hdr.dst_port = OVS_BE16_MAX;
-        /* Only segments that software would find valid and that leave
-         * the state as it is: ACK set, SYN, FIN and RST clear.  Software
-         * must see the others, e.g. a segment without ACK is invalid. */
-        s->tcp_spec.hdr.tcp_flags = RTE_TCP_ACK_FLAG;
-        s->tcp_mask.hdr.tcp_flags = (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG
-                                     | RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+        /* No flags: Intel (ice, i40e) and Broadcom (bnxt) refuse them,
+         * and they would add no safety, since conntrack checks every
+         * marked segment in full (flags, sequence numbers, state) as it
+         * checks any other. */
         spec_add_item(s, &n_items, RTE_FLOW_ITEM_TYPE_TCP,
                       &s->tcp_spec, &s->tcp_mask);
     } else {
@@ -391,20 +569,7 @@ ct_dpdk_rule_build(struct ct_dpdk_rule_spec *s, const struct ct_dpif_tuple *t,
         spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_AGE, &s->age);
     }
 
-    /* Spread over all the port's queues, with the hash types the port's
-     * own RSS uses, as dpif-offload-dpdk does for its MARK rules. */
-    uint16_t n_rxq = MAX(info->n_rxq, 1);
-    for (uint16_t i = 0; i < n_rxq; i++) {
-        s->queues[i] = i;
-    }
-    s->rss = (struct rte_flow_action_rss) {
-        .func = RTE_ETH_HASH_FUNCTION_DEFAULT,
-        .level = 0,
-        .types = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP,
-        .queue_num = n_rxq,
-        .queue = s->queues,
-    };
-    spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_RSS, &s->rss);
+    spec_add_fate(s, &n_actions, info, port->fate);
     spec_add_action(s, &n_actions, RTE_FLOW_ACTION_TYPE_END, NULL);
 }
 
@@ -433,24 +598,163 @@ ct_dpdk_rule_find(const struct ct_offload_dpdk *d,
     return NULL;
 }
 
+/* Backs off before retry 'attempt' (0-based) of an operation that failed
+ * with 'error', if it is worth another try.  Returns true to retry. */
+static bool
+ct_dpdk_retry(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
+              int error, int attempt, unsigned int base_us)
+{
+    if ((error != EAGAIN && error != EBUSY) || attempt >= CT_DPDK_RETRIES) {
+        return false;
+    }
+    port->n_retries++;
+    COVERAGE_INC(ct_offload_dpdk_retry);
+    d->api->backoff(base_us << attempt);
+    return true;
+}
+
+/* The port falls back to no offload after too many creates in a row
+ * failed. */
+static void
+ct_dpdk_create_failed(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
+                      int error)
+{
+    if ((error == ENOSPC || error == ENOMEM)
+        && port->n_rules >= CT_DPDK_SMALL_TABLE) {
+        /* A full table: it empties again. */
+        port->n_create_failures = 0;
+        return;
+    }
+    if (++port->n_create_failures < CT_DPDK_MAX_CREATE_FAILURES
+        || port->strategy == CT_DPDK_NONE) {
+        return;
+    }
+    port->strategy = CT_DPDK_NONE;
+    free(port->reason);
+    port->reason = xasprintf("create failed: %s", errno_name(error));
+    port->n_downgrades++;
+    COVERAGE_INC(ct_offload_dpdk_downgrade);
+    VLOG_WARN("%s: %s (port %"PRIu16"): no more conntrack offload: %u "
+              "rules in a row could not be created (%s)", d->up.name,
+              port->info.name, port->info.port_id, port->n_create_failures,
+              ovs_strerror(error));
+}
+
+/* Creates the rule in 'spec' on 'port', trying again as ct_dpdk_retry()
+ * says.  Returns the flow, or NULL after counting and logging the failure
+ * and storing its positive errno value in '*errp'. */
+static struct rte_flow *
+ct_dpdk_flow_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
+                    const struct ct_dpdk_rule_spec *spec, int *errp)
+{
+    struct rte_flow_error error;
+    struct rte_flow *flow;
+    int err = 0;
+
+    for (int attempt = 0; ; attempt++) {
+        memset(&error, 0, sizeof error);
+        rte_errno = 0;
+        flow = d->api->create(port->info.port_id, &spec->attr, spec->items,
+                              spec->actions, &error);
+        if (flow) {
+            return flow;
+        }
+        /* Some PMDs (cnxk) leave the errno value negated. */
+        err = (rte_errno > 0 ? rte_errno
+               : rte_errno < 0 && rte_errno > -4096 ? -rte_errno
+               : EIO);
+        if (!ct_dpdk_retry(d, port, err, attempt,
+                           CT_DPDK_CREATE_BACKOFF_US)) {
+            break;
+        }
+    }
+    *errp = ct_dpdk_flow_failed(d, port, "create", err, &error);
+    return NULL;
+}
+
+static void
+ct_dpdk_flow_destroy(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
+                     uint16_t port_id, struct rte_flow *flow)
+{
+    struct rte_flow_error error;
+    int ret;
+
+    memset(&error, 0, sizeof error);
+    ret = d->api->destroy(port_id, flow, &error);
+    if (ret) {
+        /* Nothing more to try.  A connection rule's mark no longer
+         * resolves, so software handles its packets as if it were gone;
+         * should the id name another connection one day, conntrack still
+         * compares each marked packet with the connection. */
+        ct_dpdk_flow_failed(d, port, "destroy", -ret, &error);
+    }
+}
+
+/* Removes the port's JUMP and miss rules, if it has them. */
+static void
+ct_dpdk_port_rules_del(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
+{
+    /* The JUMP first: no packet may reach the group without its miss
+     * rule. */
+    if (port->jump_flow) {
+        ct_dpdk_flow_destroy(d, port, port->table_port_id, port->jump_flow);
+        port->jump_flow = NULL;
+    }
+    if (port->miss_flow) {
+        ct_dpdk_flow_destroy(d, port, port->table_port_id, port->miss_flow);
+        port->miss_flow = NULL;
+    }
+}
+
+/* Adds the port's JUMP and miss rules, if its connection rules go to
+ * CT_DPDK_GROUP and it does not have them yet.  Returns 0 or a positive
+ * errno value. */
+static int
+ct_dpdk_port_rules_add(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
+{
+    struct ct_dpdk_rule_spec *spec;
+    int error = 0;
+
+    if (port->group != CT_DPDK_GROUP || port->jump_flow) {
+        return 0;
+    }
+    spec = xmalloc(sizeof *spec);
+    port->table_port_id = port->info.port_id;
+    ct_dpdk_port_rule_build(spec, &port->info, false);
+    port->miss_flow = ct_dpdk_flow_create(d, port, spec, &error);
+    if (port->miss_flow) {
+        ct_dpdk_port_rule_build(spec, &port->info, true);
+        port->jump_flow = ct_dpdk_flow_create(d, port, spec, &error);
+        if (!port->jump_flow) {
+            ct_dpdk_port_rules_del(d, port);
+        }
+    }
+    free(spec);
+    return error;
+}
+
 static int
 ct_dpdk_rule_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
                     const struct ct_dpif_tuple *tuple, uint32_t mark,
                     struct ct_dpdk_rule *rule)
 {
-    struct ct_dpdk_rule_spec *spec = xmalloc(sizeof *spec);
-    struct rte_flow_error error;
-    struct rte_flow *flow;
+    struct ct_dpdk_rule_spec *spec;
+    struct rte_flow *flow = NULL;
+    int err;
 
-    memset(&error, 0, sizeof error);
-    ct_dpdk_rule_build(spec, tuple, &port->info, mark, true, port->age);
-    rte_errno = 0;
-    flow = d->api->create(port->info.port_id, &spec->attr, spec->items,
-                          spec->actions, &error);
-    free(spec);
+    err = ct_dpdk_port_rules_add(d, port);
+    if (!err) {
+        spec = xmalloc(sizeof *spec);
+        ct_dpdk_rule_build(spec, tuple, port, mark, true, port->age);
+        flow = ct_dpdk_flow_create(d, port, spec, &err);
+        free(spec);
+    }
     if (!flow) {
-        return ct_dpdk_flow_failed(d, port, "create",
-                                   rte_errno > 0 ? rte_errno : EIO, &error);
+        if (!port->n_rules) {
+            ct_dpdk_port_rules_del(d, port);
+        }
+        ct_dpdk_create_failed(d, port, err);
+        return err;
     }
 
     memset(rule, 0, sizeof *rule);
@@ -461,26 +765,18 @@ ct_dpdk_rule_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
     rule->age = port->age;
     port->n_rules++;
     port->n_created++;
+    port->n_create_failures = 0;
     return 0;
 }
 
 static void
 ct_dpdk_rule_destroy(struct ct_offload_dpdk *d, struct ct_dpdk_rule *rule)
 {
-    struct rte_flow_error error;
-    int ret;
-
-    memset(&error, 0, sizeof error);
-    ret = d->api->destroy(rule->port_id, rule->flow, &error);
-    if (ret) {
-        /* Nothing more to try.  Its mark no longer resolves, so software
-         * handles its packets as if it were gone; should the id name
-         * another connection one day, conntrack still compares each
-         * marked packet with the connection (process_one_offloaded()). */
-        ct_dpdk_flow_failed(d, rule->port, "destroy", -ret, &error);
-    }
-    rule->port->n_rules--;
+    ct_dpdk_flow_destroy(d, rule->port, rule->port_id, rule->flow);
     rule->flow = NULL;
+    if (!--rule->port->n_rules) {
+        ct_dpdk_port_rules_del(d, rule->port);
+    }
 }
 
 /* Ports. */
@@ -499,12 +795,13 @@ ct_dpdk_port_find(const struct ct_offload_dpdk *d, odp_port_t odp_port)
     return NULL;
 }
 
-/* Validates a representative rule with the given actions on 'port'.
- * Returns 0 or a positive errno value and, then, a description in
- * '*reason' that the caller must free. */
+/* Validates a representative rule for 'proto' with the given mark and
+ * actions on 'port'.  Returns 0 or a positive errno value and, then, if
+ * '*reason' is NULL, a description in it that the caller must free. */
 static int
 ct_dpdk_probe_rule(struct ct_offload_dpdk *d, const struct ct_dpdk_port *port,
-                   bool count, bool age, const char *what, char **reason)
+                   uint8_t proto, uint32_t mark, bool count, bool age,
+                   const char *what, char **reason)
 {
     struct ct_dpdk_rule_spec *spec = xmalloc(sizeof *spec);
     struct ct_dpif_tuple tuple;
@@ -513,111 +810,185 @@ ct_dpdk_probe_rule(struct ct_offload_dpdk *d, const struct ct_dpdk_port *port,
 
     memset(&tuple, 0, sizeof tuple);
     tuple.l3_type = AF_INET;
-    tuple.ip_proto = IPPROTO_TCP;
+    tuple.ip_proto = proto;
     tuple.src.ip = htonl(0xc0000201);   /* 192.0.2.1 */
     tuple.dst.ip = htonl(0xc0000202);   /* 192.0.2.2 */
     tuple.src_port = htons(1);
     tuple.dst_port = htons(2);
 
     memset(&error, 0, sizeof error);
-    /* The widest mark, in case the port has fewer mark bits. */
-    ct_dpdk_rule_build(spec, &tuple, &port->info,
-                       ct_dpdk_mark(CT_DPDK_MAX_ID, CT_OFFLOAD_DIR_REPLY),
-                       count, age);
+    ct_dpdk_rule_build(spec, &tuple, port, mark, count, age);
     ret = d->api->validate(port->info.port_id, &spec->attr, spec->items,
                            spec->actions, &error);
     free(spec);
     if (ret) {
-        *reason = xasprintf("%s: %s (%s)", what, ovs_strerror(-ret),
-                            error.message ? error.message : "no details");
+        if (!*reason) {
+            *reason = xasprintf("%s: %s (%s)", what, ovs_strerror(-ret),
+                                error.message ? error.message
+                                : "no details");
+        }
         return -ret;
     }
     return 0;
 }
 
-/* Whether the port can create a CONNTRACK indirect action, which is all
- * that can be learned without a connection. */
-static enum ct_dpdk_cap
-ct_dpdk_probe_conntrack(struct ct_offload_dpdk *d,
-                        const struct ct_dpdk_port *port)
+/* Probes both protocols with the given actions and mark, and keeps in
+ * 'port->tcp' and 'port->udp' those that passed.  Returns true if one
+ * did. */
+static bool
+ct_dpdk_probe_protos(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
+                     uint32_t mark, bool count, bool age, const char *what,
+                     char **reason)
 {
-    const struct rte_flow_indir_action_conf conf = { .ingress = 1 };
-    struct rte_flow_action_conntrack ct = {
-        .peer_port = port->info.port_id,
-        .is_original_dir = 1,
-        .enable = 1,
-        .liberal_mode = 1,
-        .state = RTE_FLOW_CONNTRACK_STATE_ESTABLISHED,
-        .original_dir = { .scale = 0xf },
-        .reply_dir = { .scale = 0xf },
-    };
-    const struct rte_flow_action action = {
-        .type = RTE_FLOW_ACTION_TYPE_CONNTRACK,
-        .conf = &ct,
-    };
-    struct rte_flow_action_handle *handle;
-    struct rte_flow_error error;
-
-    if (!d->api->action_handle_create || !d->api->action_handle_destroy) {
-        return CT_DPDK_CAP_UNKNOWN;
+    if (port->udp) {
+        port->udp = !ct_dpdk_probe_rule(d, port, IPPROTO_UDP, mark, count,
+                                        age, what, reason);
     }
-    memset(&error, 0, sizeof error);
-    handle = d->api->action_handle_create(port->info.port_id, &conf, &action,
-                                          &error);
-    if (!handle) {
-        return CT_DPDK_CAP_NO;
+    if (port->tcp) {
+        port->tcp = !ct_dpdk_probe_rule(d, port, IPPROTO_TCP, mark, count,
+                                        age, what, reason);
     }
-    if (d->api->action_handle_destroy(port->info.port_id, handle, &error)) {
-        VLOG_WARN_RL(&rl, "%s: %s: could not destroy the CONNTRACK probe "
-                     "object (%s)", d->up.name, port->info.name,
-                     error.message ? error.message : "no details");
-    }
-    return CT_DPDK_CAP_YES;
+    return port->tcp || port->udp;
 }
 
-static void
-ct_dpdk_probe(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
+static bool
+ct_dpdk_narrow_driver(const char *driver)
 {
-    struct rte_flow_port_info port_info;
-    struct rte_flow_queue_info queue_info;
+    for (size_t i = 0; i < ARRAY_SIZE(narrow_drivers); i++) {
+        if (!strcmp(driver, narrow_drivers[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Moves 'port->fate' on to the next one worth a try on the port, if
+ * any.  Returns false if there is none. */
+static bool
+ct_dpdk_next_fate(struct ct_dpdk_port *port)
+{
+    uint16_t n_rxq = MAX(port->info.n_rxq, 1);
+
+    if (port->fate != CT_DPDK_RSS) {
+        return false;
+    } else if (n_rxq == 1) {
+        port->fate = CT_DPDK_QUEUE;
+    } else if (!is_pow2(n_rxq)) {
+        port->fate = CT_DPDK_RSS_POW2;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Whether 'port' takes its JUMP and miss rules. */
+static bool
+ct_dpdk_probe_jump(struct ct_offload_dpdk *d, const struct ct_dpdk_port *port)
+{
+    struct ct_dpdk_rule_spec *spec = xmalloc(sizeof *spec);
     struct rte_flow_error error;
+    bool ok = true;
+
+    for (int jump = 1; jump >= 0 && ok; jump--) {
+        memset(&error, 0, sizeof error);
+        ct_dpdk_port_rule_build(spec, &port->info, jump);
+        ok = !d->api->validate(port->info.port_id, &spec->attr, spec->items,
+                               spec->actions, &error);
+    }
+    free(spec);
+    return ok;
+}
+
+/* Probes the connection rules of 'port' in 'port->group'. */
+static void
+ct_dpdk_probe_table(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
+{
+    char *reason = NULL;
 
     free(port->reason);
     port->reason = NULL;
     port->strategy = CT_DPDK_NONE;
     port->age = false;
-    port->async = CT_DPDK_CAP_UNKNOWN;
-    port->conntrack_action = CT_DPDK_CAP_UNKNOWN;
+    port->tcp = port->udp = true;
 
-    /* Other capabilities, for show commands. */
-    memset(&port_info, 0, sizeof port_info);
-    memset(&queue_info, 0, sizeof queue_info);
-    memset(&error, 0, sizeof error);
-    if (!d->api->info_get) {
-        /* Not probed. */
-    } else if (d->api->info_get(port->info.port_id, &port_info, &queue_info,
-                                &error)) {
-        port->async = CT_DPDK_CAP_NO;
-        port->conntrack_action = CT_DPDK_CAP_NO;
-    } else {
-        port->async = (port_info.max_nb_queues > 0
-                       ? CT_DPDK_CAP_YES : CT_DPDK_CAP_NO);
-        port->conntrack_action = (port_info.max_nb_conn_tracks > 0
-                                  ? ct_dpdk_probe_conntrack(d, port)
-                                  : CT_DPDK_CAP_NO);
+    /* The fate and the mark width first, with the highest mark of each
+     * space: the full width, else 16 bits. */
+    port->fate = CT_DPDK_RSS;
+    for (;;) {
+        if (ct_dpdk_narrow_driver(port->info.driver)) {
+            port->space = CT_DPDK_NARROW;
+            port->space_why = port->info.driver;
+        } else {
+            port->space = CT_DPDK_WIDE;
+            port->space_why = "probed";
+        }
+        for (;;) {
+            uint32_t mark = ct_dpdk_mark(port->space,
+                                         spaces[port->space].max_id,
+                                         CT_OFFLOAD_DIR_REPLY);
+
+            if (ct_dpdk_probe_protos(d, port, mark, false, false, "MARK",
+                                     &reason)
+                || port->space == CT_DPDK_NARROW) {
+                break;
+            }
+            port->space = CT_DPDK_NARROW;
+            port->tcp = port->udp = true;
+        }
+        if (port->tcp || port->udp || !ct_dpdk_next_fate(port)) {
+            break;
+        }
+        port->tcp = port->udp = true;
     }
 
     /* COUNT is needed too: without hardware last-used times, conntrack
      * would expire busy connections. */
-    if (!ct_dpdk_probe_rule(d, port, false, false, "MARK", &port->reason)
-        && !ct_dpdk_probe_rule(d, port, true, false, "COUNT",
-                               &port->reason)) {
+    uint32_t mark = ct_dpdk_mark(port->space, spaces[port->space].max_id,
+                                 CT_OFFLOAD_DIR_REPLY);
+    bool ok = port->tcp || port->udp;
+    if (ok) {
+        /* Why one protocol failed is not worth showing. */
+        free(reason);
+        reason = NULL;
+        ok = ct_dpdk_probe_protos(d, port, mark, true, false, "COUNT",
+                                  &reason);
+    }
+    if (ok) {
         char *ignored = NULL;
 
         port->strategy = CT_DPDK_PARTIAL;
-        port->age = !ct_dpdk_probe_rule(d, port, true, true, "AGE",
-                                        &ignored);
+        port->age = true;
+        for (int i = 0; i < 2 && port->age; i++) {
+            if (i ? port->tcp : port->udp) {
+                port->age = !ct_dpdk_probe_rule(d, port,
+                                                i ? IPPROTO_TCP
+                                                : IPPROTO_UDP, mark, true,
+                                                true, "AGE", &ignored);
+            }
+        }
         free(ignored);
+        free(reason);
+    } else {
+        port->reason = reason;
+    }
+}
+
+static void
+ct_dpdk_probe(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
+{
+    port->n_create_failures = 0;
+    port->strategy = CT_DPDK_NONE;
+
+    /* Connection rules in CT_DPDK_GROUP if the port has such groups and
+     * takes them there, in the root table otherwise.  (Rules that exist
+     * stay where they are until they go.) */
+    port->group = CT_DPDK_GROUP;
+    if (ct_dpdk_probe_jump(d, port)) {
+        ct_dpdk_probe_table(d, port);
+    }
+    if (port->strategy == CT_DPDK_NONE) {
+        port->group = 0;
+        ct_dpdk_probe_table(d, port);
     }
 
     if (port->strategy == CT_DPDK_NONE) {
@@ -625,9 +996,14 @@ ct_dpdk_probe(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
                   d->up.name, port->info.name, port->info.port_id,
                   port->reason);
     } else {
-        VLOG_INFO("%s: %s (port %"PRIu16"): conntrack offload with MARK, "
-                  "COUNT%s", d->up.name, port->info.name, port->info.port_id,
-                  port->age ? ", AGE" : "");
+        VLOG_INFO("%s: %s (port %"PRIu16"): conntrack offload of %s%s%s "
+                  "with MARK (%s), COUNT%s in %s", d->up.name,
+                  port->info.name, port->info.port_id,
+                  port->tcp ? "TCP" : "",
+                  port->tcp && port->udp ? " and " : "",
+                  port->udp ? "UDP" : "", spaces[port->space].name,
+                  port->age ? ", AGE" : "",
+                  port->group ? "group 1" : "the root table");
     }
 }
 
@@ -664,33 +1040,38 @@ ct_dpdk_port_get(struct ct_offload_dpdk *d, odp_port_t odp_port)
 /* Connections. */
 
 static struct ct_dpdk_conn *
-ct_dpdk_conn_find(const struct ct_offload_dpdk *d, uint32_t id)
+ct_dpdk_conn_find(const struct ct_offload_dpdk *d, uint32_t base)
 {
     struct ct_dpdk_conn *c;
 
-    CMAP_FOR_EACH_WITH_HASH (c, mark_node, hash_int(id, 0), &d->marks) {
-        if (c->id == id) {
+    CMAP_FOR_EACH_WITH_HASH (c, mark_node, hash_int(base, 0), &d->marks) {
+        if (c->base == base) {
             return c;
         }
     }
     return NULL;
 }
 
-/* A free id, or 0 if there is none.  Ids are taken in sequence, so that
- * one comes back only after about 4 million others (CT_DPDK_MAX_ID): a
- * packet that hardware marked just before its connection's rules went away
- * may wait in a receive ring for a while, and must not then resolve to a
- * newer connection. */
+/* A free id in 'space', or 0 if there is none.  Ids are taken in
+ * sequence, so that one comes back only after all the others of its space
+ * (about 4 million wide ones, 16 thousand narrow ones): a packet that
+ * hardware marked just before its connection's rules went away may wait
+ * in a receive ring for a while, and must not then resolve to a newer
+ * connection. */
 static uint32_t
-ct_dpdk_alloc_id(struct ct_offload_dpdk *d)
+ct_dpdk_alloc_id(struct ct_offload_dpdk *d, enum ct_dpdk_space space)
 {
-    if (d->n_conns >= CT_DPDK_MAX_ID) {
+    uint32_t max_id = spaces[space].max_id;
+    uint32_t *last = &d->last_id[space];
+
+    if (d->n_space_conns[space] >= max_id) {
         return 0;
     }
     do {
-        d->last_id = d->last_id % CT_DPDK_MAX_ID + 1;
-    } while (ct_dpdk_conn_find(d, d->last_id));
-    return d->last_id;
+        *last = *last % max_id + 1;
+    } while (ct_dpdk_conn_find(d, ct_dpdk_mark(space, *last,
+                                               CT_OFFLOAD_DIR_ORIG)));
+    return *last;
 }
 
 static void
@@ -698,12 +1079,13 @@ ct_dpdk_conn_remove(struct ct_offload_dpdk *d, struct ct_dpdk_conn *c)
 {
     /* Unpublish the marks first: packets that hardware marks until the
      * rules are gone then take the software path. */
-    cmap_remove(&d->marks, &c->mark_node, hash_int(c->id, 0));
+    cmap_remove(&d->marks, &c->mark_node, hash_int(c->base, 0));
     for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
         hmap_remove(&d->rules, &c->rules[i].node);
         ct_dpdk_rule_destroy(d, &c->rules[i]);
     }
     d->n_conns--;
+    d->n_space_conns[c->space]--;
     c->conn->provider_data = NULL;
     /* PMD threads may be reading it. */
     ovsrcu_postpone(free, c);
@@ -783,8 +1165,10 @@ ct_dpdk_usable_port(struct ct_offload_dpdk *d,
                     enum ct_offload_dir dir)
 {
     struct ct_dpdk_port *port = ct_dpdk_port_get(d, conn->in_port[dir]);
+    uint8_t proto = conn->tuple[dir].ip_proto;
 
-    if (port && port->strategy == CT_DPDK_NONE) {
+    if (port && (port->strategy == CT_DPDK_NONE
+                 || (proto == IPPROTO_TCP ? !port->tcp : !port->udp))) {
         port->n_refused++;
         COVERAGE_INC(ct_offload_dpdk_refused);
         return NULL;
@@ -827,15 +1211,20 @@ dpdk_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
     }
 
     c = xzalloc(sizeof *c);
-    c->id = ct_dpdk_alloc_id(d);
+    c->space = (ports[0]->space == CT_DPDK_NARROW
+                || ports[1]->space == CT_DPDK_NARROW
+                ? CT_DPDK_NARROW : CT_DPDK_WIDE);
+    c->id = ct_dpdk_alloc_id(d, c->space);
     if (!c->id) {
         free(c);
         return ENOSPC;
     }
+    c->base = ct_dpdk_mark(c->space, c->id, CT_OFFLOAD_DIR_ORIG);
     c->conn = conn;
     for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
         error = ct_dpdk_rule_create(d, ports[i], &conn->tuple[i],
-                                    ct_dpdk_mark(c->id, i), &c->rules[i]);
+                                    ct_dpdk_mark(c->space, c->id, i),
+                                    &c->rules[i]);
         if (error) {
             /* Both directions or none. */
             for (int j = 0; j < i; j++) {
@@ -851,8 +1240,9 @@ dpdk_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
         hmap_insert(&d->rules, &c->rules[i].node,
                     ct_dpdk_rule_hash(&c->rules[i].tuple, ports[i]));
     }
-    cmap_insert(&d->marks, &c->mark_node, hash_int(c->id, 0));
+    cmap_insert(&d->marks, &c->mark_node, hash_int(c->base, 0));
     d->n_conns++;
+    d->n_space_conns[c->space]++;
     conn->provider_data = c;
     return 0;
 }
@@ -879,9 +1269,16 @@ ct_dpdk_rule_update(struct ct_offload_dpdk *d, struct ct_dpdk_conn *c,
     struct rte_flow_error error;
     int ret;
 
-    memset(&error, 0, sizeof error);
-    ret = d->api->query(rule->port_id, rule->flow, &count, &counters,
-                        &error);
+    for (int attempt = 0; ; attempt++) {
+        memset(&error, 0, sizeof error);
+        memset(&counters, 0, sizeof counters);
+        ret = d->api->query(rule->port_id, rule->flow, &count, &counters,
+                            &error);
+        if (!ret || !ct_dpdk_retry(d, rule->port, -ret, attempt,
+                                   CT_DPDK_QUERY_BACKOFF_US)) {
+            break;
+        }
+    }
     if (ret) {
         return ct_dpdk_flow_failed(d, rule->port, "query", -ret, &error);
     }
@@ -959,20 +1356,31 @@ strategy_name(enum ct_dpdk_strategy strategy)
 }
 
 static const char *
-conntrack_action_status(const struct ct_dpdk_port *port)
+protocols(const struct ct_dpdk_port *port)
 {
-    return (port->conntrack_action == CT_DPDK_CAP_YES
-            ? "supported but unused (no TCP window state)"
-            : port->conntrack_action == CT_DPDK_CAP_NO ? "unsupported"
-            : "not probed");
+    return (port->tcp && port->udp ? "TCP UDP"
+            : port->tcp ? "TCP" : port->udp ? "UDP" : "none");
 }
 
 static const char *
-async_status(const struct ct_dpdk_port *port)
+table_name(const struct ct_dpdk_port *port)
 {
-    return (port->async == CT_DPDK_CAP_YES ? "supported but unused"
-            : port->async == CT_DPDK_CAP_NO ? "unsupported"
-            : "not probed");
+    return port->group ? "group 1" : "root";
+}
+
+static void
+format_fate(const struct ct_dpdk_port *port, struct ds *ds)
+{
+    uint16_t n_rxq = MAX(port->info.n_rxq, 1);
+
+    if (port->fate == CT_DPDK_QUEUE) {
+        ds_put_cstr(ds, "QUEUE 0");
+    } else if (port->fate == CT_DPDK_RSS_POW2) {
+        ds_put_format(ds, "RSS over %u of %"PRIu16" queues",
+                      1u << log_2_floor(n_rxq), n_rxq);
+    } else {
+        ds_put_cstr(ds, "RSS");
+    }
 }
 
 static void
@@ -989,13 +1397,18 @@ dpdk_format_port(const struct ct_dpdk_port *port, struct ds *ds)
     ds_put_format(ds, ", rules %"PRIu64", created %"PRIu64", refused %"
                   PRIu64"\n", port->n_rules, port->n_created,
                   port->n_refused);
+    ds_put_format(ds, "  protocols: %s, marks: %s (%s), table: %s, fate: ",
+                  protocols(port), spaces[port->space].name,
+                  port->space_why, table_name(port));
+    format_fate(port, ds);
+    ds_put_format(ds, ", retries %"PRIu64", downgrades %"PRIu64"\n",
+                  port->n_retries, port->n_downgrades);
     ds_put_cstr(ds, "  failures:");
     for (int i = 0; i < CT_DPDK_N_FAILURES; i++) {
         ds_put_format(ds, "%s %s %"PRIu64, i ? "," : "", failure_names[i],
                       port->n_failures[i]);
     }
-    ds_put_format(ds, "\n  conntrack action: %s, async: %s\n",
-                  conntrack_action_status(port), async_status(port));
+    ds_put_char(ds, '\n');
 }
 
 static struct json *
@@ -1013,17 +1426,24 @@ dpdk_port_to_json(const struct ct_dpdk_port *port)
     } else {
         json_object_put_string(json, "reason", port->reason);
     }
+    json_object_put_string(json, "protocols", protocols(port));
+    json_object_put_string(json, "marks", spaces[port->space].name);
+    json_object_put_string(json, "table", table_name(port));
+    struct ds fate = DS_EMPTY_INITIALIZER;
+    format_fate(port, &fate);
+    json_object_put_string(json, "fate", ds_cstr(&fate));
+    ds_destroy(&fate);
     json_object_put(json, "rules", json_integer_create(port->n_rules));
     json_object_put(json, "created", json_integer_create(port->n_created));
     json_object_put(json, "refused", json_integer_create(port->n_refused));
+    json_object_put(json, "retries", json_integer_create(port->n_retries));
+    json_object_put(json, "downgrades",
+                    json_integer_create(port->n_downgrades));
     for (int i = 0; i < CT_DPDK_N_FAILURES; i++) {
         json_object_put(failures, failure_names[i],
                         json_integer_create(port->n_failures[i]));
     }
     json_object_put(json, "failures", failures);
-    json_object_put_string(json, "conntrack_action",
-                           conntrack_action_status(port));
-    json_object_put_string(json, "async", async_status(port));
     return json;
 }
 
@@ -1082,11 +1502,11 @@ ct_offload_dpdk_mark_lookup(const struct ct_offload *inst, uint32_t mark,
 {
     const struct ct_dpdk_conn *c;
 
-    if (!inst || !ct_offload_dpdk_is_ct_mark(mark)) {
+    if (!inst || (!ct_offload_dpdk_is_ct_mark(mark)
+                  && !ct_offload_dpdk_is_narrow_mark(mark))) {
         return false;
     }
-    c = ct_dpdk_conn_find(dpdk_cast(inst),
-                          (mark & ~CT_OFFLOAD_DPDK_MARK_BIT) >> 1);
+    c = ct_dpdk_conn_find(dpdk_cast(inst), mark & ~1u);
     if (!c) {
         return false;
     }
@@ -1102,6 +1522,19 @@ ct_offload_dpdk_packet_recover(const struct ct_offload *inst,
     const struct ct_offload_conn *conn;
     enum ct_offload_dir dir;
 
+    if (ct_offload_dpdk_is_narrow_mark(mark)) {
+        /* Flow marks share this range: only marks of a current
+         * connection are ours. */
+        if (!ct_offload_dpdk_mark_lookup(inst, mark, &conn, &dir)) {
+            return false;
+        }
+        if (ct_offload_packet_set_conn(packet, conn, dir)) {
+            COVERAGE_INC(ct_offload_dpdk_mark_hit);
+        } else {
+            COVERAGE_INC(ct_offload_dpdk_mark_miss);
+        }
+        return true;
+    }
     if (!ct_offload_dpdk_is_ct_mark(mark)) {
         return false;
     }
@@ -1122,6 +1555,8 @@ ct_offload_dpdk_packet_recover(const struct ct_offload *inst,
 const struct ct_offload_class ct_offload_dpdk_class = {
     .type = "dpdk",
     .priority = 30,
+    /* MARK rules only classify: every packet still reaches software. */
+    .forwards = false,
     .create = dpdk_create,
     .destroy = dpdk_destroy,
     .can_offload = dpdk_can_offload,

@@ -20,10 +20,12 @@
 /* Conntrack offload through DPDK rte_flow, paired with dpif-offload-dpdk.
  *
  * Hardware marks the packets of established connections (MARK + COUNT
- * [+ AGE] + RSS, one rule per direction) and software resolves a marked
- * packet's connection without a lookup.  Conntrack marks have
- * CT_OFFLOAD_DPDK_MARK_BIT set; dpif-offload-dpdk allocates its flow marks
- * below it, so that the two never meet. */
+ * [+ AGE] + RSS or QUEUE, one rule per direction, in group 1 behind a JUMP
+ * on ports that have such groups, in the root table otherwise) and
+ * software resolves a marked packet's connection without a lookup.
+ * Conntrack marks have CT_OFFLOAD_DPDK_MARK_BIT set; dpif-offload-dpdk
+ * allocates its flow marks below it, so that the two never meet.  Ports
+ * that carry fewer mark bits get "narrow" marks instead, see below. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,13 +38,9 @@ struct ct_offload_conn;
 struct dp_packet;
 struct rte_flow;
 struct rte_flow_action;
-struct rte_flow_action_handle;
 struct rte_flow_attr;
 struct rte_flow_error;
-struct rte_flow_indir_action_conf;
 struct rte_flow_item;
-struct rte_flow_port_info;
-struct rte_flow_queue_info;
 
 extern const struct ct_offload_class ct_offload_dpdk_class;
 
@@ -60,11 +58,29 @@ ct_offload_dpdk_is_ct_mark(uint32_t mark)
            && (mark & CT_OFFLOAD_DPDK_MARK_BIT) != 0;
 }
 
+/* Connections with a port that has only 16 bits of mark (Marvell cnxk:
+ * below 0xfffe; mlx5 with few free metadata bits) get marks from this
+ * narrower space.  They fall among flow marks, which dpif-offload-dpdk
+ * hands out from 1 up: such a mark is taken for a connection only while
+ * that connection is offloaded, and should a flow mark ever collide with
+ * it, conntrack's check of the packet against the connection sends the
+ * packet to the normal path (the flow's own mark shortcut is lost for it,
+ * nothing else). */
+#define CT_OFFLOAD_DPDK_NARROW_MARK_BIT 0x8000u
+#define CT_OFFLOAD_DPDK_NARROW_MARK_MAX 0xfffdu
+
+static inline bool
+ct_offload_dpdk_is_narrow_mark(uint32_t mark)
+{
+    return mark <= CT_OFFLOAD_DPDK_NARROW_MARK_MAX
+           && (mark & CT_OFFLOAD_DPDK_NARROW_MARK_BIT) != 0;
+}
+
 /* Receive path, on a PMD thread under RCU: if 'mark' is a conntrack mark,
  * tells conntrack which connection and direction 'packet' belongs to (if
  * the connection is still offloaded by 'inst') and returns true; the
  * packet then continues through the normal datapath.  Returns false for
- * flow marks. */
+ * flow marks (and for narrow marks of no current connection). */
 bool ct_offload_dpdk_packet_recover(const struct ct_offload *inst,
                                     struct dp_packet *packet, uint32_t mark);
 
@@ -80,6 +96,8 @@ struct ct_offload_dpdk_port_info {
     uint16_t port_id;           /* DPDK port id. */
     uint16_t n_rxq;             /* Receive queues, for RSS. */
     char name[32];              /* For logs and show commands. */
+    char driver[32];            /* The PMD's name, for facts that probes
+                                 * cannot find out. */
 };
 
 /* Everything the provider asks of DPDK, so that unit tests can run it
@@ -89,8 +107,8 @@ struct ct_offload_dpdk_flow_api {
     /* Resolves 'port' of the dpif-offload instance that owns 'inst'.
      * Returns 0, ENODEV if the instance has no such port, or EOPNOTSUPP if
      * it is not a DPDK ethdev port.  Called with the instance mutex held.
-     * Default: ct_offload_get_netdev(), netdev_dpdk_get_port_id() and
-     * netdev_n_rxq(). */
+     * Default: ct_offload_get_netdev(), netdev_dpdk_get_port_id(),
+     * netdev_n_rxq() and rte_eth_dev_info_get(). */
     int (*port_resolve)(const struct ct_offload *inst, odp_port_t port,
                         struct ct_offload_dpdk_port_info *info);
 
@@ -108,17 +126,8 @@ struct ct_offload_dpdk_flow_api {
     int (*query)(uint16_t port_id, struct rte_flow *,
                  const struct rte_flow_action *action, void *data,
                  struct rte_flow_error *);
-    /* Optional (NULL in the default API, since these functions are
-     * experimental in DPDK): to probe for the asynchronous template API
-     * and the CONNTRACK indirect action, for show commands only. */
-    int (*info_get)(uint16_t port_id, struct rte_flow_port_info *,
-                    struct rte_flow_queue_info *, struct rte_flow_error *);
-    struct rte_flow_action_handle *(*action_handle_create)(
-        uint16_t port_id, const struct rte_flow_indir_action_conf *,
-        const struct rte_flow_action *, struct rte_flow_error *);
-    int (*action_handle_destroy)(uint16_t port_id,
-                                 struct rte_flow_action_handle *,
-                                 struct rte_flow_error *);
+    /* Waits 'usec' microseconds before a retry.  Default: xnanosleep(). */
+    void (*backoff)(unsigned int usec);
 };
 
 /* For unit tests: instances created from now on use 'api' (NULL restores

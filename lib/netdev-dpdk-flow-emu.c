@@ -63,19 +63,23 @@ VLOG_DEFINE_THIS_MODULE(netdev_dpdk_flow_emu);
  * (under RCU): rules are in an rculist and freed after a grace period,
  * their counters are atomic.
  *
- * A rule is accepted only if every item, field and action in it is one
- * the emulation applies exactly:
+ * A rule is accepted only if the port's PMD profile accepts it (see
+ * "PMD profiles" below) and every item, field and action in it is one the
+ * emulation applies exactly:
  *
- *   attributes: ingress, group 0, any priority.
+ *   attributes: ingress, any group, any priority.  Packets start in group
+ *       0; a rule with JUMP sends them on to the group it names.
  *   items: VOID, then in this order and each at most once, ETH (source,
  *       destination, type), IPV4 (source, destination, protocol, fragment
  *       field) or IPV6 (source, destination, next header), TCP (ports,
  *       flags) or UDP (ports).  No 'last' ranges.  The parser reads no VLAN
  *       tags and no IPv6 extension headers: such packets match no IPV4 or
  *       IPV6 item, and no TCP or UDP item, respectively.
- *   actions: VOID, MARK, COUNT, AGE (each only if enabled on attach), and
- *       RSS over all of the port's receive queues: a packet stays on the
- *       queue it arrived on, which that RSS could have chosen as well.
+ *   actions: VOID, MARK, COUNT, AGE, JUMP, QUEUE 0 on a port with one
+ *       queue, and RSS over all of the port's receive queues or (for
+ *       profiles that want a queue region) a contiguous part of them: a
+ *       packet stays on the queue it arrived on, which that RSS could have
+ *       chosen as well.
  *
  * AGE is answered by queries (seconds since last hit, aged); the emulation
  * raises no RTE_ETH_EVENT_FLOW_AGED and has no rte_flow_get_aged_flows().
@@ -101,8 +105,10 @@ enum emu_l4 { EMU_L4_ANY, EMU_L4_TCP, EMU_L4_UDP };
 
 struct emu_rule {
     struct rculist node;            /* In "struct emu_port"'s 'rules'. */
+    uint32_t handle;                /* What rte_flow_create() returned. */
 
     /* Match. */
+    uint32_t group;
     uint32_t priority;
     enum emu_l3 l3;                 /* Protocols that the pattern implies. */
     enum emu_l4 l4;
@@ -113,6 +119,10 @@ struct emu_rule {
     bool has_mark;
     bool has_count;
     bool has_age;
+    bool has_jump;
+    bool has_queue;                 /* QUEUE 0. */
+    bool drop;                      /* The PMD made it a drop rule. */
+    uint32_t jump_group;
     uint32_t mark;
     uint32_t age_timeout;           /* Seconds. */
     uint16_t rss_queues;            /* 0 if no RSS action. */
@@ -127,7 +137,16 @@ struct emu_rule {
 struct emu_port {
     uint16_t port_id;
     char *name;                     /* Of the netdev, for show. */
-    bool mark, count, age;          /* Actions that the port accepts. */
+    struct netdev_dpdk_flow_emu_profile profile;
+    struct netdev_dpdk_flow_emu_usage usage;
+    long long counters_freed;       /* When 'usage' last got waiting
+                                     * counters. */
+
+    /* Rules by handle - 1.  Profiles with 'reuse_handles' hand out the
+     * lowest free one, the others never reuse one. */
+    struct emu_rule **handles;
+    size_t n_handles;
+    size_t allocated_handles;
 
     /* rte_eth_devices[port_id].dev_ops while attached. */
     struct eth_dev_ops ops;
@@ -137,6 +156,8 @@ struct emu_port {
     size_t n_rules;
     uint64_t n_created;
     uint64_t n_refused;             /* validate() or create() failures. */
+    uint64_t n_stop_flushed;        /* Rules that a port stop destroyed. */
+    uint64_t n_unknown_destroys;    /* Of handles that name no rule. */
 };
 
 /* Per DPDK port id, never freed: receive callbacks get a pointer to it, and
@@ -148,6 +169,9 @@ struct emu_slot {
 
     /* Our receive callback on each queue, or NULL. */
     const struct rte_eth_rxtx_callback *cbs[RTE_MAX_QUEUES_PER_PORT];
+
+    /* The port's own 'dev_ops' while attached, for emu_dev_stop(). */
+    const struct eth_dev_ops *orig_ops;
 };
 
 static struct ovs_mutex emu_mutex = OVS_MUTEX_INITIALIZER;
@@ -279,21 +303,43 @@ emu_rx_callback(uint16_t port_id OVS_UNUSED, uint16_t queue OVS_UNUSED,
     }
 
     now = time_msec();
+    uint16_t n_kept = 0;
     for (uint16_t i = 0; i < n_pkts; i++) {
-        struct emu_rule *rule;
+        uint32_t group = 0;
         struct emu_key key;
         enum emu_l3 l3;
         enum emu_l4 l4;
+        bool drop = false;
 
         emu_parse(pkts[i], &key, &l3, &l4);
-        RCULIST_FOR_EACH (rule, node, &port->rules) {
-            if (emu_rule_matches(rule, &key, l3, l4)) {
-                emu_rule_apply(rule, pkts[i], now);
+        /* Groups only jump forward, so this ends. */
+        for (;;) {
+            struct emu_rule *rule, *match = NULL;
+
+            RCULIST_FOR_EACH (rule, node, &port->rules) {
+                if (rule->group == group
+                    && emu_rule_matches(rule, &key, l3, l4)) {
+                    match = rule;
+                    break;
+                }
+            }
+            if (!match) {
                 break;
             }
+            emu_rule_apply(match, pkts[i], now);
+            drop = match->drop;
+            if (drop || !match->has_jump) {
+                break;
+            }
+            group = match->jump_group;
+        }
+        if (drop) {
+            rte_pktmbuf_free(pkts[i]);
+        } else {
+            pkts[n_kept++] = pkts[i];
         }
     }
-    return n_pkts;
+    return n_kept;
 }
 
 static void
@@ -397,6 +443,406 @@ emu_put_field(void *dst_spec_, void *dst_mask_, const void *spec_,
         dst_spec[i] = spec[i] & mask[i];
         dst_mask[i] = mask[i];
     }
+}
+
+/* PMD profiles.
+ *
+ * Each profile restates, in our words, what one PMD of DPDK 25.11 does with
+ * the rules that conntrack offload makes: ingress, ETH / IPV4 or IPV6 /
+ * TCP or UDP, MARK, COUNT, AGE, RSS, and JUMP for non-root groups.  File
+ * names are relative to the DPDK source tree.  Latencies are per
+ * synchronous create; no driver documents them, so all of them are
+ * estimates, to be replaced by measurements.  Capacities are estimates
+ * unless a source is given. */
+const struct netdev_dpdk_flow_emu_profile netdev_dpdk_flow_emu_profiles[] = {
+    /* Everything the emulation can apply, at no cost: what the provider
+     * would do on an unconstrained NIC. */
+    {
+        .name = "ideal",
+        .driver = "net_emu_ideal",
+        .tcp_flags = true,
+        .mark = { true, true },
+        .count = { true, true },
+        .age = { true, true },
+        .rss = { true, true },
+        .mark_max = UINT32_MAX,
+        .jump = true,
+        .full_errno = ENOSPC,
+        .rss_full_errno = ENOSPC,
+        .refuse_errno = ENOTSUP,
+        .validate_actions = true,
+    },
+
+    /* mlx5, software steering (dv_flow_en=1), drivers/net/mlx5.
+     * - Group 0 is the root table, kept by firmware and shared with the
+     *   kernel driver; other groups are reached by JUMP and written by the
+     *   PMD itself, which is what makes them fast (doc/guides/nics/
+     *   mlx5.rst, "Flow rules" and the fdb_def_rule_en devarg).
+     * - MARK ids must stay below MLX5_FLOW_MARK_MAX, 0xfffff0, with the
+     *   default dv_xmeta_en=0 (mlx5_flow.c, mlx5_flow_validate_action_
+     *   mark()), refused with EINVAL.  The profile uses EINVAL for every
+     *   refusal, though other checks there give ENOTSUP.
+     * - AGE on the root table falls back to counter-based aging, ASO
+     *   aging being for other groups only (mlx5_flow_dv.c,
+     *   flow_hit_aso_supported()), so COUNT and AGE work in every
+     *   group.
+     * - Stopping the port flushes the application's rules (mlx5_trigger.c,
+     *   mlx5_dev_stop() -> mlx5_flow_list_flush()); handles are indices
+     *   from a pool that hands freed ones out again, and destroying an
+     *   unknown one reports no error (mlx5_flow.c, mlx5_flow_list_create()
+     *   and mlx5_flow_destroy()).
+     * - Tables grow with device memory: capacities and the ENOMEM on
+     *   exhaustion are estimates. */
+    {
+        .name = "mlx5-sws",
+        .driver = "mlx5_pci",
+        .tcp_flags = true,
+        .mark = { true, true },
+        .count = { true, true },
+        .age = { true, true },
+        .rss = { true, true },
+        .mark_max = 0xffffef,
+        .jump = true,
+        .capacity = { 65536, 4194304 },         /* Estimates. */
+        .full_errno = ENOMEM,                   /* Estimate. */
+        .rss_full_errno = ENOMEM,
+        .refuse_errno = EINVAL,
+        .validate_actions = true,
+        .latency_us = { 100, 10 },              /* Estimates. */
+        .stop_flushes = true,
+        .reuse_handles = true,
+    },
+
+    /* mlx5, hardware steering (dv_flow_en=2), drivers/net/mlx5.
+     * - As mlx5-sws for the root table, marks, port stop and handles.
+     * - flow_hw_validate() looks at the pattern only, its actions
+     *   argument is unused (mlx5_flow_hw.c): an action that create
+     *   refuses still validates.
+     * - COUNT and AGE on the root table need Linux 6.4 and rdma-core 60
+     *   (mlx5.rst, "Flow Count" and "Flow Age" limitations); this profile
+     *   is a host without them (Debian 12 runs Linux 6.1).  The errno of
+     *   that refusal is an estimate.
+     * - Freed counters go through a "wait_reset" ring first: a create
+     *   meanwhile may get EAGAIN, "retry later" (mlx5.rst, "Flow Count").
+     *   The pool size (0 here: no limit) and the delay are estimates.
+     * - Non-root tables take "millions of rules per second" with the
+     *   asynchronous API (mlx5.rst); the synchronous latency is an
+     *   estimate. */
+    {
+        .name = "mlx5-hws",
+        .driver = "mlx5_pci",
+        .tcp_flags = true,
+        .mark = { true, true },
+        .count = { false, true },
+        .age = { false, true },
+        .rss = { true, true },
+        .mark_max = 0xffffef,
+        .jump = true,
+        .capacity = { 65536, 4194304 },         /* Estimates. */
+        .full_errno = ENOMEM,                   /* Estimate. */
+        .rss_full_errno = ENOMEM,
+        .counter_reuse_ms = 1,                  /* Estimate. */
+        .refuse_errno = ENOTSUP,                /* Estimate. */
+        .validate_actions = false,
+        .latency_us = { 100, 2 },               /* Estimates. */
+        .stop_flushes = true,
+        .reuse_handles = true,
+    },
+
+    /* Intel E810, drivers/net/intel/ice.
+     * - No engine (flow director, switch, ACL) accepts a TCP item that
+     *   masks the flags (ice_fdir_filter.c, ice_switch_filter.c,
+     *   ice_acl_filter.c: "Invalid TCP mask", EINVAL).
+     * - Flow director actions: QUEUE, DROP, PASSTHRU, RSS, MARK, COUNT;
+     *   anything else, AGE included, is "Invalid action", EINVAL
+     *   (ice_fdir_filter.c, ice_fdir_parse_action()).  MARK is 32 bits.
+     * - RSS is a queue region: contiguous queues, a power of two from 2
+     *   to 128 (ice_fdir_parse_action_qregion()).
+     * - No JUMP: groups only pick an engine in pipeline mode
+     *   (ice_generic_flow.c).
+     * - The flow director table size is an estimate. */
+    {
+        .name = "ice",
+        .driver = "net_ice",
+        .tcp_flags = false,
+        .mark = { true, false },
+        .count = { true, false },
+        .age = { false, false },
+        .rss = { true, false },
+        .rss_region = true,
+        .mark_max = UINT32_MAX,
+        .jump = false,
+        .capacity = { 16384, 0 },               /* Estimate. */
+        .full_errno = ENOSPC,                   /* Estimate. */
+        .rss_full_errno = ENOSPC,
+        .refuse_errno = EINVAL,
+        .validate_actions = true,
+        .latency_us = { 20, 0 },                /* Estimate. */
+    },
+
+    /* Intel X710, drivers/net/intel/i40e.
+     * - TCP flags in the TCP item: "Invalid TCP mask", EINVAL
+     *   (i40e_flow.c).
+     * - Flow director actions: first QUEUE, DROP or PASSTHRU, then
+     *   optionally MARK, FLAG or (after PASSTHRU) RSS, then nothing: no
+     *   COUNT, no AGE, MARK never first (i40e_flow.c,
+     *   i40e_flow_parse_fdir_action()).  MARK is 32 bits.
+     * - attr->group is refused, "Not support group." (i40e_flow.c).
+     * - The table size is an estimate. */
+    {
+        .name = "i40e",
+        .driver = "net_i40e",
+        .tcp_flags = false,
+        .mark = { true, false },
+        .count = { false, false },
+        .age = { false, false },
+        .rss = { true, false },
+        .fate_first = true,
+        .mark_max = UINT32_MAX,
+        .jump = false,
+        .capacity = { 8192, 0 },                /* Estimate. */
+        .full_errno = ENOSPC,                   /* Estimate. */
+        .rss_full_errno = ENOSPC,
+        .refuse_errno = EINVAL,
+        .validate_actions = true,
+        .latency_us = { 20, 0 },                /* Estimate. */
+    },
+
+    /* Broadcom, legacy (non-TruFlow) path, drivers/net/bnxt/bnxt_flow.c.
+     * - TCP item: only the ports may be masked, "Invalid TCP mask",
+     *   EINVAL.
+     * - Actions QUEUE, DROP, VF, RSS and MARK; COUNT and AGE are
+     *   "Invalid action", EINVAL (bnxt_validate_and_parse_flow()).
+     * - attr->group names a VNIC, there is no JUMP.
+     * - Each rule is a firmware (HWRM) request: the latency is an
+     *   estimate, as is the table size.  Whether the TruFlow path takes
+     *   MARK with COUNT and RSS was not verified. */
+    {
+        .name = "bnxt",
+        .driver = "net_bnxt",
+        .tcp_flags = false,
+        .mark = { true, false },
+        .count = { false, false },
+        .age = { false, false },
+        .rss = { true, false },
+        .mark_max = UINT32_MAX,
+        .jump = false,
+        .capacity = { 8192, 0 },                /* Estimate. */
+        .full_errno = ENOSPC,                   /* Estimate. */
+        .rss_full_errno = ENOSPC,
+        .refuse_errno = EINVAL,
+        .validate_actions = true,
+        .latency_us = { 100, 0 },               /* Estimate. */
+    },
+
+    /* Marvell OCTEON (cn9k, cn10k, cn20k), drivers/common/cnxk and
+     * drivers/net/cnxk.
+     * - MARK ids must be below 0xfffe.  A higher one is not refused:
+     *   npc_parse_actions() (roc_npc.c) logs "mark value must be <
+     *   0xfffe" and returns 0 without parsing the remaining actions, so
+     *   the rule keeps a zero action word, NIX_RX_ACTIONOP_DROP
+     *   (hw/nix.h).  Validation cannot catch it: the rule drops.
+     * - COUNT and AGE are accepted (roc_npc.c).
+     * - Each RSS action takes one of the RSS groups 1 to 7
+     *   (ROC_NIX_RSS_GRPS is 8, group 0 is the port's own, roc_nix.h);
+     *   then ENOSPC (roc_npc.c, npc_rss_action_configure()).
+     * - Failed creates leave the errno value negated in rte_errno, e.g.
+     *   -ENOSPC (cnxk_flow.c, cnxk_flow_create_common(), passes
+     *   roc_npc's 'errcode' on), and refusals carry roc_npc's own
+     *   NPC_ERR_* codes (roc_npc_priv.h), which are no errno values at
+     *   all: the ENOTSUP here stands for them.
+     * - No JUMP action.  TCP flag matching was not verified; the MCAM
+     *   size and the latency are estimates. */
+    {
+        .name = "cnxk",
+        .driver = "net_cn10k",
+        .tcp_flags = true,
+        .mark = { true, false },
+        .count = { true, false },
+        .age = { true, false },
+        .rss = { true, false },
+        .mark_max = 0xfffd,
+        .mark_over_max_drops = true,
+        .jump = false,
+        .capacity = { 4096, 0 },                /* Estimate. */
+        .full_errno = ENOSPC,                   /* Estimate. */
+        .rss_rules = 7,
+        .rss_full_errno = ENOSPC,
+        .refuse_errno = ENOTSUP,                /* See above. */
+        .negative_errno = true,
+        .validate_actions = true,
+        .latency_us = { 50, 0 },                /* Estimate. */
+    },
+};
+const size_t netdev_dpdk_flow_emu_n_profiles
+    = ARRAY_SIZE(netdev_dpdk_flow_emu_profiles);
+
+const struct netdev_dpdk_flow_emu_profile *
+netdev_dpdk_flow_emu_profile_find(const char *name)
+{
+    for (size_t i = 0; i < netdev_dpdk_flow_emu_n_profiles; i++) {
+        if (!strcmp(netdev_dpdk_flow_emu_profiles[i].name, name)) {
+            return &netdev_dpdk_flow_emu_profiles[i];
+        }
+    }
+    return NULL;
+}
+
+/* Fills in 'error' and rte_errno as the PMD of 'profile' would for the
+ * positive errno value 'code', and returns -code. */
+static int
+emu_check_error(const struct netdev_dpdk_flow_emu_profile *profile,
+                struct rte_flow_error *error, int code,
+                enum rte_flow_error_type type, const void *cause,
+                const char *message)
+{
+    rte_flow_error_set(error, profile->negative_errno ? -code : code, type,
+                       cause, message);
+    return -code;
+}
+
+static int
+emu_check_refuse(const struct netdev_dpdk_flow_emu_profile *profile,
+                 struct rte_flow_error *error, enum rte_flow_error_type type,
+                 const void *cause, const char *message)
+{
+    return emu_check_error(profile, error, profile->refuse_errno, type,
+                           cause, message);
+}
+
+static bool
+emu_rss_is_region(const struct rte_flow_action_rss *rss, uint16_t n_rxq)
+{
+    if (!rss || rss->queue_num < 2 || rss->queue_num > 128
+        || !is_pow2(rss->queue_num)) {
+        return false;
+    }
+    for (uint32_t i = 0; i + 1 < rss->queue_num; i++) {
+        if (rss->queue[i + 1] != rss->queue[i] + 1) {
+            return false;
+        }
+    }
+    return rss->queue[rss->queue_num - 1] < n_rxq;
+}
+
+int
+netdev_dpdk_flow_emu_check(
+    const struct netdev_dpdk_flow_emu_profile *profile, bool create,
+    uint16_t n_rxq, const struct netdev_dpdk_flow_emu_usage *usage,
+    const struct rte_flow_attr *attr, const struct rte_flow_item *pattern,
+    const struct rte_flow_action *actions, struct rte_flow_error *error,
+    bool *drops)
+{
+    bool fate = false, rss = false, counter = false;
+    int kind;
+
+    *drops = false;
+    if (!attr || !pattern || !actions) {
+        return rte_flow_error_set(error, EINVAL,
+                                  RTE_FLOW_ERROR_TYPE_UNSPECIFIED, NULL,
+                                  "missing attributes, pattern or actions");
+    }
+    if (attr->group && !profile->jump) {
+        return emu_check_refuse(profile, error, RTE_FLOW_ERROR_TYPE_ATTR_GROUP,
+                                attr, "no groups but the root table");
+    }
+    kind = attr->group ? EMU_NON_ROOT : EMU_ROOT;
+
+    for (const struct rte_flow_item *item = pattern;
+         item->type != RTE_FLOW_ITEM_TYPE_END; item++) {
+        if (item->type == RTE_FLOW_ITEM_TYPE_TCP && item->spec
+            && !profile->tcp_flags) {
+            const struct rte_flow_item_tcp *mask
+                = item->mask ? item->mask : &rte_flow_item_tcp_mask;
+
+            if (mask->hdr.tcp_flags) {
+                return emu_check_refuse(profile, error,
+                                        RTE_FLOW_ERROR_TYPE_ITEM, item,
+                                        "Invalid TCP mask");
+            }
+        }
+    }
+    if (!create && !profile->validate_actions) {
+        return 0;
+    }
+
+    for (const struct rte_flow_action *a = actions;
+         a->type != RTE_FLOW_ACTION_TYPE_END; a++) {
+        const char *msg = NULL;
+
+        if (a->type == RTE_FLOW_ACTION_TYPE_VOID) {
+            continue;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_MARK) {
+            const struct rte_flow_action_mark *mark = a->conf;
+
+            if (!profile->mark[kind] || (profile->fate_first && !fate)) {
+                msg = "Invalid action.";
+            } else if (mark && mark->id > profile->mark_max) {
+                if (profile->mark_over_max_drops) {
+                    /* The PMD stops parsing here and succeeds. */
+                    *drops = true;
+                    return 0;
+                }
+                msg = "mark id out of range";
+            }
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_COUNT) {
+            msg = profile->count[kind] ? NULL : "Invalid action.";
+            counter = true;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_AGE) {
+            msg = profile->age[kind] ? NULL : "Invalid action.";
+            counter = true;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_RSS) {
+            if (!profile->rss[kind]) {
+                msg = "Invalid action.";
+            } else if (profile->rss_region
+                       && !emu_rss_is_region(a->conf, n_rxq)) {
+                msg = "RSS is not a queue region";
+            }
+            fate = rss = true;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_JUMP) {
+            const struct rte_flow_action_jump *jump = a->conf;
+
+            msg = (!profile->jump ? "Invalid action."
+                   : !jump || jump->group <= attr->group
+                   ? "jump must go to a later group" : NULL);
+            fate = true;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_QUEUE
+                   || a->type == RTE_FLOW_ACTION_TYPE_PASSTHRU
+                   || a->type == RTE_FLOW_ACTION_TYPE_DROP) {
+            fate = true;
+        } else {
+            msg = "Invalid action.";
+        }
+        if (msg) {
+            return emu_check_refuse(profile, error,
+                                    RTE_FLOW_ERROR_TYPE_ACTION, a, msg);
+        }
+    }
+
+    if (create) {
+        if (profile->capacity[kind]
+            && usage->n_rules[kind] >= profile->capacity[kind]) {
+            return emu_check_error(profile, error, profile->full_errno,
+                                   RTE_FLOW_ERROR_TYPE_UNSPECIFIED, NULL,
+                                   "table full");
+        }
+        if (rss && profile->rss_rules
+            && usage->n_rss >= profile->rss_rules) {
+            return emu_check_error(profile, error, profile->rss_full_errno,
+                                   RTE_FLOW_ERROR_TYPE_ACTION, NULL,
+                                   "no free RSS group");
+        }
+        if (counter && profile->counters
+            && usage->n_counters + usage->n_counters_waiting
+               >= profile->counters) {
+            return emu_check_error(profile, error,
+                                   usage->n_counters_waiting
+                                   ? EAGAIN : ENOENT,
+                                   RTE_FLOW_ERROR_TYPE_ACTION, NULL,
+                                   "no free counter");
+        }
+    }
+    return 0;
 }
 
 /* Fields of each item that the emulation matches. */
@@ -564,12 +1010,19 @@ emu_parse_pattern(struct emu_port *port, const struct rte_flow_item *pattern,
 }
 
 /* Whether 'rss' sends packets to any of the port's 'n_rxq' queues, and so
- * may leave a packet on the queue where it arrived. */
+ * may leave a packet on the queue where it arrived.  A queue region (which
+ * a profile with 'rss_region' wants) may cover fewer queues: the packets
+ * that the emulation marks stay where they arrived all the same. */
 static bool
-emu_rss_supported(const struct rte_flow_action_rss *rss, uint16_t n_rxq)
+emu_rss_supported(const struct emu_port *port,
+                  const struct rte_flow_action_rss *rss, uint16_t n_rxq)
 {
     bool seen[RTE_MAX_QUEUES_PER_PORT] = { false };
 
+    if (port->profile.rss_region && rss && rss->level <= 1
+        && emu_rss_is_region(rss, n_rxq)) {
+        return true;
+    }
     if (!rss || rss->level > 1 || rss->queue_num != n_rxq
         || (rss->func != RTE_ETH_HASH_FUNCTION_DEFAULT
             && rss->func != RTE_ETH_HASH_FUNCTION_TOEPLITZ)) {
@@ -593,26 +1046,43 @@ emu_parse_actions(struct emu_port *port, uint16_t n_rxq,
          a->type != RTE_FLOW_ACTION_TYPE_END; a++) {
         if (a->type == RTE_FLOW_ACTION_TYPE_VOID) {
             continue;
-        } else if (a->type == RTE_FLOW_ACTION_TYPE_MARK && port->mark
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_MARK
                    && a->conf && !rule->has_mark) {
             const struct rte_flow_action_mark *mark = a->conf;
 
             rule->has_mark = true;
             rule->mark = mark->id;
-        } else if (a->type == RTE_FLOW_ACTION_TYPE_COUNT && port->count
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_COUNT
                    && !rule->has_count) {
             /* Counter ids only matter to shared counters, which the
              * emulation does not have. */
             rule->has_count = true;
-        } else if (a->type == RTE_FLOW_ACTION_TYPE_AGE && port->age
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_AGE
                    && a->conf && !rule->has_age) {
             const struct rte_flow_action_age *age = a->conf;
 
             rule->has_age = true;
             rule->age_timeout = age->timeout;
         } else if (a->type == RTE_FLOW_ACTION_TYPE_RSS && !rule->rss_queues
-                   && n_rxq && emu_rss_supported(a->conf, n_rxq)) {
-            rule->rss_queues = n_rxq;
+                   && !rule->has_jump && !rule->has_queue && n_rxq
+                   && emu_rss_supported(port, a->conf, n_rxq)) {
+            const struct rte_flow_action_rss *rss = a->conf;
+
+            rule->rss_queues = rss->queue_num;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_QUEUE && a->conf
+                   && n_rxq == 1 && !rule->has_queue && !rule->has_jump
+                   && !rule->rss_queues
+                   && !((const struct rte_flow_action_queue *) a->conf)
+                       ->index) {
+            rule->has_queue = true;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_JUMP && a->conf
+                   && !rule->has_jump && !rule->rss_queues
+                   && !rule->has_queue
+                   && ((const struct rte_flow_action_jump *) a->conf)->group
+                      > rule->group) {
+            rule->has_jump = true;
+            rule->jump_group
+                = ((const struct rte_flow_action_jump *) a->conf)->group;
         } else {
             return emu_refuse(port, error, RTE_FLOW_ERROR_TYPE_ACTION, a,
                               "action not emulated");
@@ -624,29 +1094,40 @@ emu_parse_actions(struct emu_port *port, uint16_t n_rxq,
 /* Parses a rule into 'rule' and returns 0, or returns a negative errno
  * value after filling in 'error'. */
 static int
-emu_parse_rule(struct emu_port *port, uint16_t n_rxq,
+emu_parse_rule(struct emu_port *port, uint16_t n_rxq, bool create,
                const struct rte_flow_attr *attr,
                const struct rte_flow_item pattern[],
                const struct rte_flow_action actions[],
                struct emu_rule *rule, struct rte_flow_error *error)
+    OVS_REQUIRES(emu_mutex)
 {
     int err;
 
     memset(rule, 0, sizeof *rule);
-    if (!attr || !pattern || !actions) {
+    if (create && port->usage.n_counters_waiting
+        && time_msec() - port->counters_freed
+           >= port->profile.counter_reuse_ms) {
+        port->usage.n_counters_waiting = 0;
+    }
+    /* First what the PMD would say. */
+    err = netdev_dpdk_flow_emu_check(&port->profile, create, n_rxq,
+                                     &port->usage, attr, pattern, actions,
+                                     error, &rule->drop);
+    if (err) {
         port->n_refused++;
-        return rte_flow_error_set(error, EINVAL,
-                                  RTE_FLOW_ERROR_TYPE_UNSPECIFIED, NULL,
-                                  "missing attributes, pattern or actions");
+        return err;
     }
-    if (!attr->ingress || attr->egress || attr->transfer || attr->group) {
+    if (!attr->ingress || attr->egress || attr->transfer) {
         return emu_refuse(port, error, RTE_FLOW_ERROR_TYPE_ATTR, attr,
-                          "only ingress rules in group 0 are emulated");
+                          "only ingress rules are emulated");
     }
+    rule->group = attr->group;
     rule->priority = attr->priority;
 
     err = emu_parse_pattern(port, pattern, rule, error);
-    if (!err) {
+    if (!err && rule->drop) {
+        /* The PMD ignored the actions. */
+    } else if (!err && (create || port->profile.validate_actions)) {
         err = emu_parse_actions(port, n_rxq, actions, rule, error);
     }
     return err;
@@ -665,12 +1146,38 @@ emu_validate(struct rte_eth_dev *dev, const struct rte_flow_attr *attr,
     ovs_mutex_lock(&emu_mutex);
     port = emu_port_from_dev(dev);
     err = (port
-           ? emu_parse_rule(port, dev->data->nb_rx_queues, attr, pattern,
-                            actions, &rule, error)
+           ? emu_parse_rule(port, dev->data->nb_rx_queues, false, attr,
+                            pattern, actions, &rule, error)
            : emu_refuse(NULL, error, RTE_FLOW_ERROR_TYPE_UNSPECIFIED, NULL,
                         "flow emulation detached"));
     ovs_mutex_unlock(&emu_mutex);
     return err;
+}
+
+/* A free handle of 'port' for 'rule'. */
+static uint32_t
+emu_handle_alloc(struct emu_port *port, struct emu_rule *rule)
+    OVS_REQUIRES(emu_mutex)
+{
+    size_t idx = port->n_handles;
+
+    if (port->profile.reuse_handles) {
+        for (idx = 0; idx < port->n_handles; idx++) {
+            if (!port->handles[idx]) {
+                break;
+            }
+        }
+    }
+    if (idx == port->n_handles) {
+        if (port->n_handles >= port->allocated_handles) {
+            port->handles = x2nrealloc(port->handles,
+                                       &port->allocated_handles,
+                                       sizeof *port->handles);
+        }
+        port->n_handles++;
+    }
+    port->handles[idx] = rule;
+    return idx + 1;
 }
 
 static struct rte_flow *
@@ -680,8 +1187,10 @@ emu_create(struct rte_eth_dev *dev, const struct rte_flow_attr *attr,
            struct rte_flow_error *error)
 {
     struct emu_rule *rule = xmalloc(sizeof *rule);
+    unsigned int latency_us;
     struct emu_port *port;
     struct emu_rule *pos;
+    uint32_t handle;
 
     ovs_mutex_lock(&emu_mutex);
     port = emu_port_from_dev(dev);
@@ -690,7 +1199,7 @@ emu_create(struct rte_eth_dev *dev, const struct rte_flow_attr *attr,
                    "flow emulation detached");
         goto error;
     }
-    if (emu_parse_rule(port, dev->data->nb_rx_queues, attr, pattern,
+    if (emu_parse_rule(port, dev->data->nb_rx_queues, true, attr, pattern,
                        actions, rule, error)) {
         goto error;
     }
@@ -712,12 +1221,22 @@ emu_create(struct rte_eth_dev *dev, const struct rte_flow_attr *attr,
         }
     }
     rculist_insert(before, &rule->node);
+    handle = rule->handle = emu_handle_alloc(port, rule);
+    port->usage.n_rules[rule->group ? EMU_NON_ROOT : EMU_ROOT]++;
+    port->usage.n_rss += rule->rss_queues != 0;
+    port->usage.n_counters += rule->has_count || rule->has_age;
     port->n_rules++;
     port->n_created++;
+    latency_us = port->profile.latency_us[rule->group ? EMU_NON_ROOT
+                                                      : EMU_ROOT];
     ovs_mutex_unlock(&emu_mutex);
 
-    /* The handle is the rule itself: only the emulation reads it. */
-    return (struct rte_flow *) rule;
+    /* The time the PMD would take, outside the mutex: PMDs serialize
+     * their own tables, not other ports'. */
+    if (latency_us) {
+        xnanosleep(latency_us * 1000LL);
+    }
+    return (struct rte_flow *) (uintptr_t) handle;
 
 error:
     ovs_mutex_unlock(&emu_mutex);
@@ -725,20 +1244,16 @@ error:
     return NULL;
 }
 
-/* Returns 'flow' as a rule of 'port', or NULL if it is not one: callers
- * may pass a handle that another PMD (or an earlier attachment) gave. */
+/* Returns the rule of 'port' that 'flow' names, or NULL if there is none:
+ * callers may pass a handle that another PMD (or an earlier attachment)
+ * gave, or one whose rule a port stop destroyed. */
 static struct emu_rule *
 emu_rule_find(const struct emu_port *port, const struct rte_flow *flow)
     OVS_REQUIRES(emu_mutex)
 {
-    struct emu_rule *rule;
+    uintptr_t idx = (uintptr_t) flow;
 
-    RCULIST_FOR_EACH_PROTECTED (rule, node, &port->rules) {
-        if ((const struct rte_flow *) rule == flow) {
-            return rule;
-        }
-    }
-    return NULL;
+    return idx >= 1 && idx <= port->n_handles ? port->handles[idx - 1] : NULL;
 }
 
 static void
@@ -746,6 +1261,14 @@ emu_rule_destroy(struct emu_port *port, struct emu_rule *rule)
     OVS_REQUIRES(emu_mutex)
 {
     rculist_remove(&rule->node);
+    port->handles[rule->handle - 1] = NULL;
+    port->usage.n_rules[rule->group ? EMU_NON_ROOT : EMU_ROOT]--;
+    port->usage.n_rss -= rule->rss_queues != 0;
+    if (rule->has_count || rule->has_age) {
+        port->usage.n_counters--;
+        port->usage.n_counters_waiting++;
+        port->counters_freed = time_msec();
+    }
     port->n_rules--;
     /* PMD threads may be matching packets against it. */
     ovsrcu_postpone(free, rule);
@@ -766,6 +1289,9 @@ emu_destroy(struct rte_eth_dev *dev, struct rte_flow *flow,
     }
     if (rule) {
         emu_rule_destroy(port, rule);
+    } else if (port && port->profile.reuse_handles) {
+        /* mlx5 does not tell. */
+        port->n_unknown_destroys++;
     } else {
         err = rte_flow_error_set(error, EINVAL, RTE_FLOW_ERROR_TYPE_HANDLE,
                                  flow, "no such flow");
@@ -862,6 +1388,32 @@ emu_flow_ops_get(struct rte_eth_dev *dev OVS_UNUSED,
 
 /* Ports. */
 
+/* The port's dev_stop while attached.  PMDs whose stop flushes the
+ * application's rules (mlx5) lose them here, before the port stops. */
+static int
+emu_dev_stop(struct rte_eth_dev *dev)
+{
+    uint16_t port_id = dev->data->port_id;
+    const struct eth_dev_ops *orig = NULL;
+
+    ovs_mutex_lock(&emu_mutex);
+    if (port_id < RTE_MAX_ETHPORTS && slots[port_id]) {
+        struct emu_port *port = emu_port_from_dev(dev);
+
+        orig = slots[port_id]->orig_ops;
+        if (port && port->profile.stop_flushes) {
+            struct emu_rule *rule;
+
+            RCULIST_FOR_EACH_SAFE_PROTECTED (rule, node, &port->rules) {
+                emu_rule_destroy(port, rule);
+                port->n_stop_flushed++;
+            }
+        }
+    }
+    ovs_mutex_unlock(&emu_mutex);
+    return orig && orig->dev_stop ? orig->dev_stop(dev) : 0;
+}
+
 static void
 emu_port_free(struct emu_port *port)
 {
@@ -871,6 +1423,7 @@ emu_port_free(struct emu_port *port)
         rculist_remove(&rule->node);
         free(rule);
     }
+    free(port->handles);
     free(port->name);
     free(port);
 }
@@ -953,25 +1506,58 @@ emu_unixctl_attach(struct unixctl_conn *conn, int argc, const char *argv[],
                    void *aux OVS_UNUSED)
 {
     static bool destroy_cb_registered OVS_GUARDED_BY(emu_mutex);
-    bool mark = false, count = false, age = false;
+    struct netdev_dpdk_flow_emu_profile profile;
     struct emu_port *port;
     struct emu_slot *slot;
     struct rte_eth_dev *dev;
     uint16_t port_id;
     char *error;
 
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "mark")) {
-            mark = true;
-        } else if (!strcmp(argv[i], "count")) {
-            count = true;
-        } else if (!strcmp(argv[i], "age")) {
-            age = true;
-        } else {
-            unixctl_command_reply_error(conn, "capabilities are mark, count "
-                                        "and age");
+    /* A profile, or the actions of "ideal" to keep: "mark [count] [age]"
+     * (for a port that lacks some). */
+    profile = netdev_dpdk_flow_emu_profiles[0];
+    if (argc > 2 && netdev_dpdk_flow_emu_profile_find(argv[2])) {
+        if (argc > 3) {
+            unixctl_command_reply_error(conn, "a profile or actions");
             return;
         }
+        profile = *netdev_dpdk_flow_emu_profile_find(argv[2]);
+    } else if (argc > 2) {
+        bool mark = false, count = false, age = false;
+
+        for (int i = 2; i < argc; i++) {
+            if (!strcmp(argv[i], "mark")) {
+                mark = true;
+            } else if (!strcmp(argv[i], "count")) {
+                count = true;
+            } else if (!strcmp(argv[i], "age")) {
+                age = true;
+            } else {
+                struct ds s = DS_EMPTY_INITIALIZER;
+
+                ds_put_cstr(&s, "profiles:");
+                for (size_t j = 0; j < netdev_dpdk_flow_emu_n_profiles;
+                     j++) {
+                    ds_put_format(&s, " %s",
+                                  netdev_dpdk_flow_emu_profiles[j].name);
+                }
+                ds_put_cstr(&s, "; or actions: mark, count, age");
+                unixctl_command_reply_error(conn, ds_cstr(&s));
+                ds_destroy(&s);
+                return;
+            }
+        }
+        for (int k = 0; k < EMU_N_TABLE_KINDS; k++) {
+            profile.mark[k] = mark;
+            profile.count[k] = count;
+            profile.age[k] = age;
+        }
+        /* Root table only, as before profiles. */
+        profile.jump = false;
+        profile.name = (count && age ? "mark count age"
+                        : count ? "mark count"
+                        : age ? "mark age"
+                        : mark ? "mark" : "no actions");
     }
     error = emu_lookup_port(argv[1], &port_id);
     if (error) {
@@ -1008,12 +1594,12 @@ emu_unixctl_attach(struct unixctl_conn *conn, int argc, const char *argv[],
     port = xzalloc(sizeof *port);
     port->port_id = port_id;
     port->name = xstrdup(argv[1]);
-    port->mark = mark;
-    port->count = count;
-    port->age = age;
+    port->profile = profile;
     port->orig_ops = dev->dev_ops;
     port->ops = *dev->dev_ops;
     port->ops.flow_ops_get = emu_flow_ops_get;
+    port->ops.dev_stop = emu_dev_stop;
+    slot->orig_ops = dev->dev_ops;
     rculist_init(&port->rules);
 
     /* Published before the new 'dev_ops', which lead to it. */
@@ -1126,6 +1712,9 @@ emu_format_rule(struct ds *s, const struct emu_rule *rule)
     size_t ip_len = rule->l3 == EMU_L3_IPV6 ? sizeof k->ip_src : 4;
     uint64_t hits, bytes;
 
+    if (rule->group) {
+        ds_put_format(s, "group=%"PRIu32",", rule->group);
+    }
     ds_put_format(s, "priority=%"PRIu32, rule->priority);
     if (rule->l3 != EMU_L3_ANY) {
         ds_put_cstr(s, rule->l3 == EMU_L3_IPV4 ? ",ipv4" : ",ipv6");
@@ -1153,6 +1742,9 @@ emu_format_rule(struct ds *s, const struct emu_rule *rule)
     emu_format_field(s, "tcp_flags", &k->tcp_flags, &m->tcp_flags, 1, NULL);
 
     ds_put_cstr(s, " actions=");
+    if (rule->drop) {
+        ds_put_cstr(s, "drop,");
+    }
     if (rule->has_mark) {
         ds_put_format(s, "mark(%#"PRIx32"),", rule->mark);
     }
@@ -1164,6 +1756,12 @@ emu_format_rule(struct ds *s, const struct emu_rule *rule)
     }
     if (rule->rss_queues) {
         ds_put_format(s, "rss(%"PRIu16" queues),", rule->rss_queues);
+    }
+    if (rule->has_queue) {
+        ds_put_cstr(s, "queue(0),");
+    }
+    if (rule->has_jump) {
+        ds_put_format(s, "jump(%"PRIu32"),", rule->jump_group);
     }
     ds_chomp(s, ',');
 
@@ -1197,11 +1795,16 @@ emu_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
         if (!port || (argc > 1 && i != port_id)) {
             continue;
         }
-        ds_put_format(&s, "%s (dpdk port %"PRIu16"):%s%s%s, rules %"PRIuSIZE
-                      ", created %"PRIu64", refused %"PRIu64"\n",
-                      port->name, i, port->mark ? " mark" : "",
-                      port->count ? " count" : "", port->age ? " age" : "",
+        ds_put_format(&s, "%s (dpdk port %"PRIu16"): %s, rules %"PRIuSIZE
+                      ", created %"PRIu64", refused %"PRIu64,
+                      port->name, i, port->profile.name,
                       port->n_rules, port->n_created, port->n_refused);
+        if (port->profile.stop_flushes) {
+            ds_put_format(&s, ", flushed by stop %"PRIu64
+                          ", unknown destroys %"PRIu64,
+                          port->n_stop_flushed, port->n_unknown_destroys);
+        }
+        ds_put_char(&s, '\n');
         RCULIST_FOR_EACH_PROTECTED (rule, node, &port->rules) {
             ds_put_cstr(&s, "  ");
             emu_format_rule(&s, rule);
@@ -1223,7 +1826,7 @@ void
 netdev_dpdk_flow_emu_register(void)
 {
     unixctl_command_register("dpdk-flow-emu/attach",
-                             "PORT [mark] [count] [age]", 1, 4,
+                             "PORT [PROFILE | mark [count] [age]]", 1, 4,
                              emu_unixctl_attach, NULL);
     unixctl_command_register("dpdk-flow-emu/detach", "PORT", 1, 1,
                              emu_unixctl_detach, NULL);

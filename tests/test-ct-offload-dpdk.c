@@ -16,7 +16,9 @@
 
 /* Unit tests of the DPDK conntrack offload provider.  A recording fake of
  * rte_flow stands in for the NIC, through the provider's seam, and each
- * test compares the rules it received with what the provider promises. */
+ * test compares the rules it received with what the provider promises.
+ * The fake answers as a PMD profile of the rte_flow emulation would
+ * (lib/netdev-dpdk-flow-emu.h), or as its own flags say. */
 
 #include <config.h>
 #undef NDEBUG
@@ -32,6 +34,7 @@
 #include "ct-offload-dpdk.h"
 #include "ct-offload-provider.h"
 #include "dp-packet.h"
+#include "netdev-dpdk-flow-emu.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/vlog.h"
@@ -50,6 +53,8 @@ extern struct coverage_counter counter_ct_offload_dpdk_einval;
 extern struct coverage_counter counter_ct_offload_dpdk_error;
 extern struct coverage_counter counter_ct_offload_dpdk_refused;
 extern struct coverage_counter counter_ct_offload_dpdk_conflict;
+extern struct coverage_counter counter_ct_offload_dpdk_retry;
+extern struct coverage_counter counter_ct_offload_dpdk_downgrade;
 
 static unsigned int
 coverage_take(struct coverage_counter *c)
@@ -68,10 +73,11 @@ struct fake_port {
     bool mark;                  /* Accepts MARK. */
     bool count;                 /* Accepts COUNT. */
     bool age;                   /* Accepts AGE. */
-    bool info;                  /* rte_flow_info_get() works. */
-    bool async;                 /* Reports template API queues. */
-    bool conntrack;             /* Reports CONNTRACK objects. */
-    bool conntrack_create;      /* Can create one. */
+    bool jump;                  /* Accepts JUMP and non-root groups. */
+
+    /* If nonnull, the port answers as this profile says instead. */
+    const struct netdev_dpdk_flow_emu_profile *profile;
+    struct netdev_dpdk_flow_emu_usage usage;
 };
 
 struct rec_item {
@@ -98,6 +104,8 @@ struct fake_rule {
     struct rec_action actions[8];
     size_t n_actions;
     uint32_t mark;
+    bool drops;                 /* The profile made it a drop rule. */
+    bool rss, counter;          /* For the profile's usage. */
 
     /* What queries return. */
     uint64_t hits, bytes;
@@ -117,18 +125,21 @@ static struct fake {
     size_t n_rules;
 
     /* Failure injection: the Nth create/destroy/query from now fails with
-     * 'fail_errno' (1 is the next one). */
+     * 'fail_errno' (1 is the next one); the next 'fail_creates' creates
+     * and 'fail_queries' queries fail with it. */
     int fail_create_in;
     int fail_destroy_in;
     int fail_query_in;
+    int fail_creates;
+    int fail_queries;
     bool fail_query_all;
     int fail_errno;
 
     /* Calls. */
-    int n_validate, n_create, n_destroy, n_query, n_info;
-    int n_handle_create, n_handle_destroy;
+    int n_validate, n_create, n_destroy, n_query;
+    int n_backoffs;
+    unsigned int backoff_us;    /* In total. */
     uint32_t last_validate_mark;
-    struct rte_flow_action_conntrack last_ct;
 } fake;
 
 static struct fake_port *
@@ -156,11 +167,17 @@ fake_port_add(uint32_t odp_port, uint16_t n_rxq)
         .mark = true,
         .count = true,
         .age = true,
-        .info = true,
-        .async = true,
-        .conntrack = true,
-        .conntrack_create = true,
     };
+    return p;
+}
+
+static struct fake_port *
+fake_port_add_profile(uint32_t odp_port, uint16_t n_rxq,
+                      const struct netdev_dpdk_flow_emu_profile *profile)
+{
+    struct fake_port *p = fake_port_add(odp_port, n_rxq);
+
+    p->profile = profile;
     return p;
 }
 
@@ -189,6 +206,8 @@ fake_port_resolve(const struct ct_offload *inst OVS_UNUSED, odp_port_t port,
             info->n_rxq = p->n_rxq;
             snprintf(info->name, sizeof info->name, "p%"PRIu32,
                      odp_to_u32(port));
+            snprintf(info->driver, sizeof info->driver, "%s",
+                     p->profile ? p->profile->driver : "net_fake");
             return 0;
         }
     }
@@ -196,8 +215,8 @@ fake_port_resolve(const struct ct_offload *inst OVS_UNUSED, odp_port_t port,
 }
 
 static int
-fake_validate(uint16_t port_id, const struct rte_flow_attr *attr OVS_UNUSED,
-              const struct rte_flow_item pattern[] OVS_UNUSED,
+fake_validate(uint16_t port_id, const struct rte_flow_attr *attr,
+              const struct rte_flow_item pattern[],
               const struct rte_flow_action actions[],
               struct rte_flow_error *error)
 {
@@ -206,12 +225,31 @@ fake_validate(uint16_t port_id, const struct rte_flow_attr *attr OVS_UNUSED,
     fake.n_validate++;
     for (const struct rte_flow_action *a = actions;
          a->type != RTE_FLOW_ACTION_TYPE_END; a++) {
-        const char *msg = NULL;
-
         if (a->type == RTE_FLOW_ACTION_TYPE_MARK) {
             const struct rte_flow_action_mark *mark = a->conf;
 
             fake.last_validate_mark = mark->id;
+        }
+    }
+    if (p->profile) {
+        bool drops;
+
+        return netdev_dpdk_flow_emu_check(p->profile, false, p->n_rxq,
+                                          &p->usage, attr, pattern, actions,
+                                          error, &drops);
+    }
+    if (attr->group && !p->jump) {
+        error->type = RTE_FLOW_ERROR_TYPE_ATTR_GROUP;
+        error->message = "no groups";
+        return -ENOTSUP;
+    }
+    for (const struct rte_flow_action *a = actions;
+         a->type != RTE_FLOW_ACTION_TYPE_END; a++) {
+        const char *msg = NULL;
+
+        if (a->type == RTE_FLOW_ACTION_TYPE_JUMP) {
+            msg = p->jump ? NULL : "no jump";
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_MARK) {
             msg = p->mark ? NULL : "no mark";
         } else if (a->type == RTE_FLOW_ACTION_TYPE_COUNT) {
             msg = p->count ? NULL : "no count";
@@ -264,19 +302,32 @@ fake_create(uint16_t port_id, const struct rte_flow_attr *attr,
             const struct rte_flow_action actions[],
             struct rte_flow_error *error)
 {
+    struct fake_port *p = fake_port_by_id(port_id);
+    bool drops = false;
     struct fake_rule *r;
 
     fake.n_create++;
-    if (fake_take_failure(&fake.fail_create_in)) {
+    if (fake_take_failure(&fake.fail_create_in) || fake.fail_creates > 0) {
+        fake.fail_creates -= fake.fail_creates > 0;
         error->type = RTE_FLOW_ERROR_TYPE_UNSPECIFIED;
         error->message = "injected";
         rte_errno = fake.fail_errno;
         return NULL;
     }
+    if (p->profile) {
+        int ret = netdev_dpdk_flow_emu_check(p->profile, true, p->n_rxq,
+                                             &p->usage, attr, pattern,
+                                             actions, error, &drops);
+        if (ret) {
+            /* rte_errno as the profile's PMD leaves it. */
+            return NULL;
+        }
+    }
     ovs_assert(fake.n_rules < MAX_RULES);
     r = &fake.rules[fake.n_rules++];
     memset(r, 0, sizeof *r);
     r->live = true;
+    r->drops = drops;
     r->port_id = port_id;
     r->attr = *attr;
     for (const struct rte_flow_item *it = pattern; ; it++) {
@@ -313,10 +364,17 @@ fake_create(uint16_t port_id, const struct rte_flow_attr *attr,
             ovs_assert(rss->queue_num <= ARRAY_SIZE(ra->queues));
             memcpy(ra->queues, rss->queue,
                    rss->queue_num * sizeof rss->queue[0]);
+            r->rss = true;
+        } else if (a->type == RTE_FLOW_ACTION_TYPE_COUNT
+                   || a->type == RTE_FLOW_ACTION_TYPE_AGE) {
+            r->counter = true;
         } else if (a->type == RTE_FLOW_ACTION_TYPE_END) {
             break;
         }
     }
+    p->usage.n_rules[attr->group ? EMU_NON_ROOT : EMU_ROOT]++;
+    p->usage.n_rss += r->rss;
+    p->usage.n_counters += r->counter;
     return (struct rte_flow *) (uintptr_t) (r - fake.rules + 1);
 }
 
@@ -335,10 +393,15 @@ fake_destroy(uint16_t port_id, struct rte_flow *flow,
 {
     struct fake_rule *r = fake_rule(flow);
 
+    struct fake_port *p = fake_port_by_id(port_id);
+
     fake.n_destroy++;
     ovs_assert(r->live && r->port_id == port_id);
     /* Gone even when reporting a failure: that is the worst case. */
     r->live = false;
+    p->usage.n_rules[r->attr.group ? EMU_NON_ROOT : EMU_ROOT]--;
+    p->usage.n_rss -= r->rss;
+    p->usage.n_counters -= r->counter;
     if (fake_take_failure(&fake.fail_destroy_in)) {
         error->message = "injected";
         return -fake.fail_errno;
@@ -355,7 +418,9 @@ fake_query(uint16_t port_id, struct rte_flow *flow,
 
     fake.n_query++;
     ovs_assert(r->live && r->port_id == port_id);
-    if (fake_take_failure(&fake.fail_query_in) || fake.fail_query_all) {
+    if (fake_take_failure(&fake.fail_query_in) || fake.fail_query_all
+        || fake.fail_queries > 0) {
+        fake.fail_queries -= fake.fail_queries > 0;
         error->message = "injected";
         return -fake.fail_errno;
     }
@@ -379,50 +444,11 @@ fake_query(uint16_t port_id, struct rte_flow *flow,
     return -ENOTSUP;
 }
 
-static int
-fake_info_get(uint16_t port_id, struct rte_flow_port_info *port_info,
-              struct rte_flow_queue_info *queue_info OVS_UNUSED,
-              struct rte_flow_error *error OVS_UNUSED)
+static void
+fake_backoff(unsigned int usec)
 {
-    struct fake_port *p = fake_port_by_id(port_id);
-
-    fake.n_info++;
-    if (!p->info) {
-        return -ENOTSUP;
-    }
-    port_info->max_nb_queues = p->async ? 4 : 0;
-    port_info->max_nb_conn_tracks = p->conntrack ? 1024 : 0;
-    return 0;
-}
-
-static struct rte_flow_action_handle *
-fake_handle_create(uint16_t port_id,
-                   const struct rte_flow_indir_action_conf *conf,
-                   const struct rte_flow_action *action,
-                   struct rte_flow_error *error OVS_UNUSED)
-{
-    struct fake_port *p = fake_port_by_id(port_id);
-
-    fake.n_handle_create++;
-    ovs_assert(conf->ingress && !conf->egress && !conf->transfer);
-    ovs_assert(action->type == RTE_FLOW_ACTION_TYPE_CONNTRACK);
-    fake.last_ct = *(const struct rte_flow_action_conntrack *) action->conf;
-    if (!p->conntrack_create) {
-        rte_errno = ENOTSUP;
-        return NULL;
-    }
-    return (struct rte_flow_action_handle *) (uintptr_t) 0x1000;
-}
-
-static int
-fake_handle_destroy(uint16_t port_id OVS_UNUSED,
-                    struct rte_flow_action_handle *handle,
-                    struct rte_flow_error *error OVS_UNUSED)
-{
-    fake.n_handle_destroy++;
-    ovs_assert(handle == (struct rte_flow_action_handle *) (uintptr_t)
-                         0x1000);
-    return 0;
+    fake.n_backoffs++;
+    fake.backoff_us += usec;
 }
 
 static const struct ct_offload_dpdk_flow_api fake_api = {
@@ -431,9 +457,7 @@ static const struct ct_offload_dpdk_flow_api fake_api = {
     .create = fake_create,
     .destroy = fake_destroy,
     .query = fake_query,
-    .info_get = fake_info_get,
-    .action_handle_create = fake_handle_create,
-    .action_handle_destroy = fake_handle_destroy,
+    .backoff = fake_backoff,
 };
 
 static size_t
@@ -465,6 +489,8 @@ setup(void)
     coverage_take(&counter_ct_offload_dpdk_error);
     coverage_take(&counter_ct_offload_dpdk_refused);
     coverage_take(&counter_ct_offload_dpdk_conflict);
+    coverage_take(&counter_ct_offload_dpdk_retry);
+    coverage_take(&counter_ct_offload_dpdk_downgrade);
     return inst;
 }
 
@@ -618,9 +644,7 @@ check_rule(const struct fake_rule *r, const struct ct_dpif_tuple *t,
         spec.hdr.dst_port = t->dst_port;
         mask.hdr.src_port = htons(0xffff);
         mask.hdr.dst_port = htons(0xffff);
-        /* ACK set; SYN, FIN, RST clear. */
-        spec.hdr.tcp_flags = 0x10;
-        mask.hdr.tcp_flags = 0x02 | 0x01 | 0x04 | 0x10;
+        /* No flags: software checks them. */
         check_item(&r->items[2], RTE_FLOW_ITEM_TYPE_TCP, &spec, &mask);
     } else {
         struct rte_flow_item_udp spec, mask;
@@ -785,31 +809,30 @@ test_probe(struct ovs_cmdl_context *ctx OVS_UNUSED)
     struct ct_offload_conn conn;
 
     no_count->count = false;
-    no_count->info = false;
     no_mark->mark = false;
-    no_mark->conntrack = false;
     no_age->age = false;
-    no_age->async = false;
-    no_age->conntrack_create = false;
 
-    /* First use probes: MARK, then COUNT, then AGE, with the widest
-     * conntrack mark. */
+    /* First use probes UDP and TCP: MARK, then COUNT, then AGE, with the
+     * widest conntrack mark. */
     conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 1);
     ovs_assert(!inst->class->conn_add(inst, &conn));
-    ovs_assert(fake.n_validate == 3);
+    ovs_assert(fake.n_validate == 1 + 6);
     ovs_assert(fake.last_validate_mark == CT_OFFLOAD_DPDK_MARK_MAX);
-    ovs_assert(fake.n_info == 1);
-    ovs_assert(fake.n_handle_create == 1 && fake.n_handle_destroy == 1);
     /* Known now: no more probes. */
     ovs_assert(!inst->class->conn_add(inst, &conn));
-    ovs_assert(fake.n_validate == 3 && fake.n_info == 1);
+    ovs_assert(fake.n_validate == 7);
 
-    /* Without COUNT or MARK: no offload, counted as refusals. */
+    /* Without COUNT or MARK: no offload, counted as refusals.  Without
+     * MARK at full width, 16 bits were tried too. */
     conn_init(&conn, AF_INET, IPPROTO_TCP, 2, 2, 2);
     ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
     ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(fake.n_validate == 7 + 1 + 4);
     conn_init(&conn, AF_INET, IPPROTO_TCP, 3, 3, 3);
     ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
+    /* RSS and then, on this port of one queue, QUEUE. */
+    ovs_assert(fake.n_validate == 12 + 1 + 8);
+    ovs_assert(fake.last_validate_mark == CT_OFFLOAD_DPDK_NARROW_MARK_MAX);
     ovs_assert(coverage_take(&counter_ct_offload_dpdk_refused) == 3);
 
     /* Without AGE: MARK and COUNT only. */
@@ -829,34 +852,43 @@ test_probe(struct ovs_cmdl_context *ctx OVS_UNUSED)
         "dpdk: 1 connections, 0 conflicts\n"
         "port 1: p1 (dpdk port 101): strategy partial (MARK, COUNT, AGE), "
         "rules 0, created 0, refused 0\n"
-        "  failures: ENOSPC 0, ENOTSUP 0, EINVAL 0, other 0\n"
-        "  conntrack action: supported but unused (no TCP window state), "
-        "async: supported but unused\n"
+        "  protocols: TCP UDP, marks: 24-bit (probed), table: root, "
+        "fate: RSS, retries 0, downgrades 0\n"
+        "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 0, EINVAL 0, EAGAIN 0, "
+        "other 0\n"
         "port 2: p2 (dpdk port 102): strategy none (COUNT: Operation not "
         "supported (no count)), rules 0, created 0, refused 2\n"
-        "  failures: ENOSPC 0, ENOTSUP 0, EINVAL 0, other 0\n"
-        "  conntrack action: unsupported, async: unsupported\n"
+        "  protocols: none, marks: 24-bit (probed), table: root, "
+        "fate: RSS, retries 0, downgrades 0\n"
+        "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 0, EINVAL 0, EAGAIN 0, "
+        "other 0\n"
         "port 3: p3 (dpdk port 103): strategy none (MARK: Operation not "
         "supported (no mark)), rules 0, created 0, refused 2\n"
-        "  failures: ENOSPC 0, ENOTSUP 0, EINVAL 0, other 0\n"
-        "  conntrack action: unsupported, async: supported but unused\n"
+        "  protocols: none, marks: 16-bit (probed), table: root, "
+        "fate: QUEUE 0, retries 0, downgrades 0\n"
+        "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 0, EINVAL 0, EAGAIN 0, "
+        "other 0\n"
         "port 4: p4 (dpdk port 104): strategy partial (MARK, COUNT), "
         "rules 2, created 2, refused 0\n"
-        "  failures: ENOSPC 0, ENOTSUP 0, EINVAL 0, other 0\n"
-        "  conntrack action: unsupported, async: unsupported\n");
+        "  protocols: TCP UDP, marks: 24-bit (probed), table: root, "
+        "fate: RSS, retries 0, downgrades 0\n"
+        "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 0, EINVAL 0, EAGAIN 0, "
+        "other 0\n");
 
     /* JSON. */
     struct json *json = json_object_create();
     inst->class->get_debug(inst, NULL, json);
     char *s = json_to_string(json, JSSF_SORT);
     ovs_assert(strstr(s, "\"dpdk_connections\":1"));
-    ovs_assert(strstr(s, "\"4\":{\"age\":false,\"async\":\"unsupported\","
-                         "\"conntrack_action\":\"unsupported\","
-                         "\"created\":2,\"dpdk_port_id\":104,"
-                         "\"failures\":{\"EINVAL\":0,\"ENOSPC\":0,"
-                         "\"ENOTSUP\":0,\"other\":0},\"name\":\"p4\","
-                         "\"refused\":0,\"rules\":2,"
-                         "\"strategy\":\"partial\"}"));
+    ovs_assert(strstr(s, "\"4\":{\"age\":false,\"created\":2,"
+                         "\"downgrades\":0,\"dpdk_port_id\":104,"
+                         "\"failures\":{\"EAGAIN\":0,\"EINVAL\":0,"
+                         "\"ENOMEM\":0,\"ENOSPC\":0,\"ENOTSUP\":0,"
+                         "\"other\":0},\"fate\":\"RSS\","
+                         "\"marks\":\"24-bit\","
+                         "\"name\":\"p4\",\"protocols\":\"TCP UDP\","
+                         "\"refused\":0,\"retries\":0,\"rules\":2,"
+                         "\"strategy\":\"partial\",\"table\":\"root\"}"));
     ovs_assert(strstr(s, "\"reason\":\"MARK: Operation not supported "
                          "(no mark)\""));
     free(s);
@@ -868,75 +900,461 @@ test_probe(struct ovs_cmdl_context *ctx OVS_UNUSED)
     full->n_rxq = 3;
     conn_init(&conn, AF_INET, IPPROTO_TCP, 6, 1, 1);
     ovs_assert(!offload(inst, &conn));
-    ovs_assert(fake.n_validate == n_validate + 3);
+    ovs_assert(fake.n_validate == n_validate + 1 + 6);
     check_rule(&fake.rules[fake.n_rules - 1],
                &conn.tuple[CT_OFFLOAD_DIR_REPLY], full, true);
 
     teardown(inst);
 }
 
-/* The CONNTRACK action is probed, shown, never used. */
+/* What each PMD profile of the emulation leads the provider to, on two
+ * ports of that profile with 2 receive queues: the strategy it settles on
+ * after 'n_conns' TCP and UDP connections, how many of them hardware
+ * carries, and what show says. */
+struct profile_case {
+    const char *profile;
+    uint16_t n_rxq;
+    bool root_only;             /* The profile without JUMP. */
+    int n_conns;
+    int n_in_hw;
+    const char *strategy;       /* Of port 1, as show has it. */
+    const char *more;           /* More that show must say. */
+};
+
+static const struct profile_case profile_cases[] = {
+    { "ideal", 2, false, 4, 4, "strategy partial (MARK, COUNT, AGE)",
+      "protocols: TCP UDP, marks: 24-bit (probed), table: group 1, "
+      "fate: RSS" },
+    { "mlx5-sws", 2, false, 4, 4, "strategy partial (MARK, COUNT, AGE)",
+      "protocols: TCP UDP, marks: 24-bit (probed), table: group 1, "
+      "fate: RSS" },
+    /* COUNT and AGE work outside the root table. */
+    { "mlx5-hws", 2, false, 4, 4, "strategy partial (MARK, COUNT, AGE)",
+      "protocols: TCP UDP, marks: 24-bit (probed), table: group 1, "
+      "fate: RSS" },
+    /* In the root table, validation passes and every create fails:
+     * downgraded after 8 in a row, one per connection. */
+    { "mlx5-hws", 2, true, 10, 0, "strategy none (create failed: ENOTSUP)",
+      "table: root, fate: RSS, retries 0, downgrades 1\n"
+      "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 8, EINVAL 0, EAGAIN 0" },
+    /* RSS only as a queue region of 2, 4, ... queues. */
+    { "ice", 2, false, 4, 4, "strategy partial (MARK, COUNT)",
+      "protocols: TCP UDP, marks: 24-bit (probed), table: root, "
+      "fate: RSS" },
+    { "ice", 1, false, 4, 4, "strategy partial (MARK, COUNT)",
+      "table: root, fate: QUEUE 0" },
+    { "ice", 3, false, 4, 4, "strategy partial (MARK, COUNT)",
+      "table: root, fate: RSS over 2 of 3 queues" },
+    { "i40e", 2, false, 2, 0, "strategy none (MARK: Invalid argument "
+      "(Invalid action.))", "refused 2" },
+    { "bnxt", 2, false, 2, 0, "strategy none (COUNT: Invalid argument "
+      "(Invalid action.))", "refused 2" },
+    /* 16-bit marks, known from the driver; 7 RSS groups per port, then
+     * ENOSPC (negated in rte_errno) on a table too small to count as
+     * one. */
+    { "cnxk", 2, false, 16, 7, "strategy none (create failed: ENOSPC)",
+      "protocols: TCP UDP, marks: 16-bit (net_cn10k), table: root, "
+      "fate: RSS, retries 0, downgrades 1" },
+};
+
 static void
-test_conntrack_action(struct ovs_cmdl_context *ctx OVS_UNUSED)
+test_profiles(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    /* Every profile has a case. */
+    for (size_t i = 0; i < netdev_dpdk_flow_emu_n_profiles; i++) {
+        const char *name = netdev_dpdk_flow_emu_profiles[i].name;
+        bool found = false;
+
+        for (size_t j = 0; j < ARRAY_SIZE(profile_cases); j++) {
+            found = found || !strcmp(profile_cases[j].profile, name);
+        }
+        ovs_assert(found);
+    }
+
+    for (size_t i = 0; i < ARRAY_SIZE(profile_cases); i++) {
+        const struct profile_case *pc = &profile_cases[i];
+        struct netdev_dpdk_flow_emu_profile profile
+            = *netdev_dpdk_flow_emu_profile_find(pc->profile);
+        struct ct_offload_conn conns[16];
+        struct ct_offload *inst = setup();
+        int n_in_hw = 0;
+
+        ovs_assert(pc->n_conns <= ARRAY_SIZE(conns));
+        profile.jump = profile.jump && !pc->root_only;
+        fake_port_add_profile(1, pc->n_rxq, &profile);
+        fake_port_add_profile(2, pc->n_rxq, &profile);
+        for (int j = 0; j < pc->n_conns; j++) {
+            conn_init(&conns[j], j % 2 ? AF_INET6 : AF_INET,
+                      j % 4 < 2 ? IPPROTO_TCP : IPPROTO_UDP, 100 + j, 1, 2);
+            if (!offload(inst, &conns[j])) {
+                n_in_hw++;
+            }
+        }
+
+        char *s = debug_text(inst);
+        if (n_in_hw != pc->n_in_hw || !strstr(s, pc->strategy)
+            || !strstr(s, pc->more)) {
+            fprintf(stderr, "profile %s: %d in hardware, expected %d\n%s",
+                    pc->profile, n_in_hw, pc->n_in_hw, s);
+            ovs_assert(false);
+        }
+        free(s);
+
+        /* What hardware got is what the profile takes: no TCP flags,
+         * marks within the port's width, and in group 1 the JUMP and miss
+         * rules of each port. */
+        size_t n_port_rules = 0;
+        for (size_t j = 0; j < fake.n_rules; j++) {
+            const struct fake_rule *r = &fake.rules[j];
+
+            ovs_assert(!r->drops && r->mark <= profile.mark_max);
+            if (r->items[2].type == RTE_FLOW_ITEM_TYPE_TCP) {
+                struct rte_flow_item_tcp mask;
+
+                memcpy(&mask, r->items[2].mask, sizeof mask);
+                ovs_assert(!mask.hdr.tcp_flags);
+            }
+            if (r->live && r->mark) {
+                const struct ct_offload_conn *found;
+                enum ct_offload_dir dir;
+
+                ovs_assert(ct_offload_dpdk_mark_lookup(inst, r->mark,
+                                                       &found, &dir));
+                ovs_assert(r->attr.group == (profile.jump ? 1 : 0));
+            } else if (r->live) {
+                ovs_assert(profile.jump && r->attr.priority == 1);
+                ovs_assert(r->items[0].type == RTE_FLOW_ITEM_TYPE_ETH
+                           && !r->items[0].has_spec);
+                ovs_assert(r->actions[0].type
+                           == (r->attr.group ? RTE_FLOW_ACTION_TYPE_RSS
+                               : RTE_FLOW_ACTION_TYPE_JUMP));
+                n_port_rules++;
+            }
+        }
+        ovs_assert(n_port_rules == (n_in_hw && profile.jump ? 4 : 0));
+        for (int j = 0; j < pc->n_conns; j++) {
+            inst->class->conn_del(inst, &conns[j]);
+        }
+        teardown(inst);
+    }
+}
+
+/* Checks 'actions' with a TCP pattern whose flags mask is 'tcp_flags' in
+ * 'group' against 'profile'.  Returns 0 or a negative errno value. */
+static int
+emu_check(const struct netdev_dpdk_flow_emu_profile *profile, bool create,
+          uint16_t n_rxq, const struct netdev_dpdk_flow_emu_usage *usage,
+          uint32_t group, uint8_t tcp_flags,
+          const struct rte_flow_action actions[], bool *drops)
+{
+    struct rte_flow_item_tcp tcp_spec, tcp_mask;
+    struct rte_flow_attr attr = { .ingress = 1, .group = group };
+    struct rte_flow_error error;
+
+    memset(&tcp_spec, 0, sizeof tcp_spec);
+    memset(&tcp_mask, 0, sizeof tcp_mask);
+    tcp_mask.hdr.dst_port = htons(0xffff);
+    tcp_mask.hdr.tcp_flags = tcp_flags;
+
+    const struct rte_flow_item pattern[] = {
+        { .type = RTE_FLOW_ITEM_TYPE_ETH },
+        { .type = RTE_FLOW_ITEM_TYPE_IPV4 },
+        { .type = RTE_FLOW_ITEM_TYPE_TCP, .spec = &tcp_spec,
+          .mask = &tcp_mask },
+        { .type = RTE_FLOW_ITEM_TYPE_END },
+    };
+    memset(&error, 0, sizeof error);
+    return netdev_dpdk_flow_emu_check(profile, create, n_rxq, usage, &attr,
+                                      pattern, actions, &error, drops);
+}
+
+/* The profiles' facts that the provider's runs do not show directly. */
+static void
+test_profile_facts(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    const struct netdev_dpdk_flow_emu_profile *ice, *i40e, *cnxk;
+    struct netdev_dpdk_flow_emu_profile hws;
+    struct netdev_dpdk_flow_emu_usage usage;
+    struct rte_flow_action_mark mark = { .id = 1 };
+    uint16_t queues[2] = { 0, 1 };
+    struct rte_flow_action_rss rss = { .queue_num = 2, .queue = queues };
+    bool drops;
+
+    const struct rte_flow_action mark_count_rss[] = {
+        { .type = RTE_FLOW_ACTION_TYPE_MARK, .conf = &mark },
+        { .type = RTE_FLOW_ACTION_TYPE_COUNT },
+        { .type = RTE_FLOW_ACTION_TYPE_RSS, .conf = &rss },
+        { .type = RTE_FLOW_ACTION_TYPE_END },
+    };
+
+    memset(&usage, 0, sizeof usage);
+    ice = netdev_dpdk_flow_emu_profile_find("ice");
+    i40e = netdev_dpdk_flow_emu_profile_find("i40e");
+    cnxk = netdev_dpdk_flow_emu_profile_find("cnxk");
+    hws = *netdev_dpdk_flow_emu_profile_find("mlx5-hws");
+    ovs_assert(ice && i40e && cnxk);
+    ovs_assert(!netdev_dpdk_flow_emu_profile_find("nfp"));
+
+    /* TCP flags: ice and i40e refuse them, mlx5 takes them. */
+    ovs_assert(!emu_check(ice, true, 2, &usage, 0, 0, mark_count_rss,
+                          &drops));
+    ovs_assert(emu_check(ice, true, 2, &usage, 0, 0x10, mark_count_rss,
+                         &drops) == -EINVAL);
+    ovs_assert(emu_check(i40e, false, 2, &usage, 0, 0, mark_count_rss,
+                         &drops) == -EINVAL);
+    ovs_assert(!emu_check(&hws, true, 2, &usage, 1, 0x10, mark_count_rss,
+                          &drops));
+
+    /* mlx5 HWS: COUNT in the root table validates, and fails to create;
+     * a freed counter not yet reset makes creates wait (EAGAIN), none at
+     * all is ENOENT. */
+    ovs_assert(!emu_check(&hws, false, 2, &usage, 0, 0, mark_count_rss,
+                          &drops));
+    ovs_assert(emu_check(&hws, true, 2, &usage, 0, 0, mark_count_rss,
+                         &drops) == -ENOTSUP);
+    hws.counters = 1;
+    usage.n_counters = 1;
+    ovs_assert(emu_check(&hws, true, 2, &usage, 1, 0, mark_count_rss,
+                         &drops) == -ENOENT);
+    usage.n_counters = 0;
+    usage.n_counters_waiting = 1;
+    ovs_assert(emu_check(&hws, true, 2, &usage, 1, 0, mark_count_rss,
+                         &drops) == -EAGAIN);
+    ovs_assert(rte_errno == EAGAIN);
+    usage.n_counters_waiting = 0;
+
+    /* cnxk: a mark from 0xfffe up passes, and the rule drops; the 8th
+     * RSS rule finds no RSS group, with rte_errno negated. */
+    mark.id = 0xfffd;
+    ovs_assert(!emu_check(cnxk, true, 2, &usage, 0, 0, mark_count_rss,
+                          &drops) && !drops);
+    mark.id = 0xfffe;
+    ovs_assert(!emu_check(cnxk, false, 2, &usage, 0, 0, mark_count_rss,
+                          &drops) && drops);
+    mark.id = 1;
+    usage.n_rss = 7;
+    ovs_assert(emu_check(cnxk, true, 2, &usage, 0, 0, mark_count_rss,
+                         &drops) == -ENOSPC);
+    ovs_assert(rte_errno == -ENOSPC);
+    usage.n_rss = 0;
+
+    /* ice: RSS only over a region of 2, 4, ... queues; no groups. */
+    ovs_assert(emu_check(ice, true, 3, &usage, 0, 0, mark_count_rss,
+                         &drops) == 0);
+    rss.queue_num = 1;
+    ovs_assert(emu_check(ice, true, 1, &usage, 0, 0, mark_count_rss,
+                         &drops) == -EINVAL);
+    rss.queue_num = 2;
+    ovs_assert(emu_check(ice, true, 2, &usage, 1, 0, mark_count_rss,
+                         &drops) == -EINVAL);
+}
+
+/* In group 1: each port gets its miss rule, then its JUMP, with its first
+ * connection rule, and loses them with its last one; if they cannot be
+ * created, neither is the connection. */
+static void
+test_jump(struct ovs_cmdl_context *ctx OVS_UNUSED)
 {
     struct ct_offload *inst = setup();
-    struct fake_port *p = fake_port_add(1, 1);
-    struct ct_offload_conn conn;
+    struct ct_offload_conn conn, conn2;
+    struct fake_port *p1, *p2;
 
-    conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 1);
+    p1 = fake_port_add(1, 2);
+    p2 = fake_port_add(2, 2);
+    p1->jump = p2->jump = true;
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 2);
+
+    /* The JUMP fails: the miss rule goes again. */
+    fake.fail_create_in = 2;
+    fake.fail_errno = ENOTSUP;
+    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(fake.n_create == 2 && !n_live_rules());
+
     ovs_assert(!offload(inst, &conn));
+    ovs_assert(n_live_rules() == 6);
+    for (int i = 0; i < 2; i++) {
+        const struct fake_rule *miss = &fake.rules[1 + 3 * i];
+        const struct fake_rule *jump = &fake.rules[2 + 3 * i];
+        const struct fake_rule *rule = &fake.rules[3 + 3 * i];
 
-    /* The probe object: created with liberal, established state, and
-     * destroyed at once. */
-    ovs_assert(fake.n_handle_create == 1 && fake.n_handle_destroy == 1);
-    ovs_assert(fake.last_ct.peer_port == p->port_id);
-    ovs_assert(fake.last_ct.enable && fake.last_ct.liberal_mode);
-    ovs_assert(fake.last_ct.is_original_dir);
-    ovs_assert(fake.last_ct.state == RTE_FLOW_CONNTRACK_STATE_ESTABLISHED);
-
-    /* Connections use MARK rules in group 0, no indirect action. */
-    for (size_t i = 0; i < fake.n_rules; i++) {
-        const struct fake_rule *r = &fake.rules[i];
-
-        ovs_assert(r->attr.group == 0);
-        for (size_t j = 0; j < r->n_actions; j++) {
-            ovs_assert(r->actions[j].type != RTE_FLOW_ACTION_TYPE_INDIRECT
-                       && r->actions[j].type
-                          != RTE_FLOW_ACTION_TYPE_CONNTRACK
-                       && r->actions[j].type != RTE_FLOW_ACTION_TYPE_JUMP);
-        }
+        ovs_assert(miss->attr.group == 1 && miss->attr.priority == 1
+                   && miss->actions[0].type == RTE_FLOW_ACTION_TYPE_RSS);
+        ovs_assert(jump->attr.group == 0 && jump->attr.priority == 1
+                   && jump->actions[0].type == RTE_FLOW_ACTION_TYPE_JUMP);
+        ovs_assert(rule->attr.group == 1 && rule->attr.priority == 0
+                   && rule->mark);
     }
+
+    /* A second connection shares them. */
+    conn_init(&conn2, AF_INET, IPPROTO_UDP, 2, 1, 2);
+    ovs_assert(!offload(inst, &conn2));
+    ovs_assert(n_live_rules() == 8);
     inst->class->conn_del(inst, &conn);
-    ovs_assert(fake.n_handle_create == 1 && fake.n_handle_destroy == 1);
+    ovs_assert(n_live_rules() == 6);
+    inst->class->conn_del(inst, &conn2);
+    ovs_assert(!n_live_rules());
 
     char *s = debug_text(inst);
-    ovs_assert(strstr(s, "conntrack action: supported but unused "
-                         "(no TCP window state), async: supported but "
-                         "unused\n"));
+    ovs_assert(strstr(s, "table: group 1, fate: RSS"));
     free(s);
     teardown(inst);
+}
 
-    /* Without the experimental functions, as in production: not probed,
-     * and offload works all the same. */
-    struct ct_offload_dpdk_flow_api stable_api = fake_api;
+/* EAGAIN and EBUSY are tried again, a bounded number of times, with
+ * growing waits; other errors are not. */
+static void
+test_retry(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload *inst = setup();
+    struct ct_offload_hw_stats stats;
+    struct ct_offload_conn conn;
 
-    stable_api.info_get = NULL;
-    stable_api.action_handle_create = NULL;
-    stable_api.action_handle_destroy = NULL;
-    inst = setup();
-    ct_offload_dpdk_set_flow_api(&stable_api);
-    ct_offload_destroy(inst);
-    ovs_assert(!ct_offload_create(&ct_offload_dpdk_class, NULL, DP_NAME,
-                                  &inst));
     fake_port_add(1, 1);
+    fake_port_add(2, 1);
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 2);
+
+    /* Two EAGAINs: the third try works. */
+    fake.fail_creates = 2;
+    fake.fail_errno = EAGAIN;
     ovs_assert(!offload(inst, &conn));
-    ovs_assert(!fake.n_info && !fake.n_handle_create);
-    s = debug_text(inst);
-    ovs_assert(strstr(s, "strategy partial (MARK, COUNT, AGE)"));
-    ovs_assert(strstr(s, "conntrack action: not probed, async: not "
-                         "probed\n"));
+    ovs_assert(fake.n_backoffs == 2 && fake.backoff_us == 1000 + 2000);
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_retry) == 2);
+    inst->class->conn_del(inst, &conn);
+
+    /* Four EBUSYs: three retries, then the error. */
+    fake.n_backoffs = fake.backoff_us = 0;
+    fake.fail_creates = 4;
+    fake.fail_errno = EBUSY;
+    ovs_assert(offload(inst, &conn) == EBUSY);
+    ovs_assert(fake.n_backoffs == 3
+               && fake.backoff_us == 1000 + 2000 + 4000);
+    ovs_assert(!n_live_rules());
+    fake.fail_creates = 0;
+
+    /* Not for other errors. */
+    fake.n_backoffs = 0;
+    fake.fail_create_in = 1;
+    fake.fail_errno = ENOSPC;
+    ovs_assert(offload(inst, &conn) == ENOSPC);
+    ovs_assert(!fake.n_backoffs);
+
+    /* Queries: shorter waits. */
+    ovs_assert(!offload(inst, &conn));
+    fake.backoff_us = 0;
+    fake.fail_queries = 1;
+    fake.fail_errno = EAGAIN;
+    ovs_assert(!inst->class->conn_update(inst, &conn, &stats));
+    ovs_assert(fake.n_backoffs == 1 && fake.backoff_us == 100);
+
+    char *s = debug_text(inst);
+    ovs_assert(strstr(s, "port 1: p1 (dpdk port 101): strategy partial "
+                         "(MARK, COUNT, AGE), rules 1, created 2, refused 0\n"
+                         "  protocols: TCP UDP, marks: 24-bit (probed), "
+                         "table: root, fate: RSS, retries 6, downgrades 0\n"
+                         "  failures: ENOSPC 1, ENOMEM 0, ENOTSUP 0, "
+                         "EINVAL 0, EAGAIN 1, other 0\n"));
     free(s);
     inst->class->conn_del(inst, &conn);
+    teardown(inst);
+}
+
+/* Create failures in a row turn a port's offload off, unless the port's
+ * table is merely full; any success starts the count again. */
+static void
+test_downgrade(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload_conn conns[8];
+    struct ct_offload *inst = setup();
+    struct ct_offload_conn conn;
+
+    fake_port_add(1, 1);
+    fake_port_add(2, 1);
+
+    /* 7 failures, a success, 7 failures: still on. */
+    fake.fail_errno = EINVAL;
+    for (int round = 0; round < 2; round++) {
+        fake.fail_creates = 7;
+        for (int i = 0; i < 7; i++) {
+            conn_init(&conn, AF_INET, IPPROTO_UDP, 10 + i, 1, 2);
+            ovs_assert(offload(inst, &conn) == EINVAL);
+        }
+        conn_init(&conns[round], AF_INET, IPPROTO_UDP, 100 + round, 1, 2);
+        if (!round) {
+            ovs_assert(!offload(inst, &conns[round]));
+        }
+    }
+    /* The 8th in a row: off, and the connections it holds stay. */
+    fake.fail_creates = 1;
+    ovs_assert(offload(inst, &conns[1]) == EINVAL);
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_downgrade) == 1);
+    conn_init(&conn, AF_INET, IPPROTO_UDP, 30, 1, 2);
+    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(n_live_rules() == 2);
+    char *s = debug_text(inst);
+    ovs_assert(strstr(s, "port 1: p1 (dpdk port 101): strategy none "
+                         "(create failed: EINVAL), rules 1, created 1, "
+                         "refused 1\n"
+                         "  protocols: TCP UDP, marks: 24-bit (probed), "
+                         "table: root, fate: RSS, retries 0, "
+                         "downgrades 1\n"));
+    free(s);
+    inst->class->conn_del(inst, &conns[0]);
+    teardown(inst);
+}
+
+/* 16-bit marks: known for cnxk, whose probe cannot tell (it drops
+ * instead of refusing), probed for a PMD that refuses wider marks. */
+static void
+test_narrow(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct netdev_dpdk_flow_emu_profile narrow
+        = *netdev_dpdk_flow_emu_profile_find("ideal");
+    const struct ct_offload_conn *found;
+    struct ct_offload *inst = setup();
+    struct ct_offload_conn conn, conn2;
+    enum ct_offload_dir dir;
+    struct dp_packet *pkt;
+
+    narrow.mark_max = 0xffff;
+    narrow.jump = false;
+    fake_port_add_profile(1, 1, &narrow);
+    fake_port_add(2, 1);
+    fake_port_add_profile(3, 1, netdev_dpdk_flow_emu_profile_find("cnxk"));
+
+    /* A narrow port makes the connection's marks narrow on both ports. */
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 1, 1, 2);
+    ovs_assert(!offload(inst, &conn));
+    ovs_assert(fake.rules[0].mark == CT_OFFLOAD_DPDK_NARROW_MARK_BIT + 2);
+    ovs_assert(fake.rules[1].mark == CT_OFFLOAD_DPDK_NARROW_MARK_BIT + 3);
+    ovs_assert(ct_offload_dpdk_mark_lookup(inst, fake.rules[1].mark, &found,
+                                           &dir));
+    ovs_assert(found == &conn && dir == CT_OFFLOAD_DIR_REPLY);
+
+    /* A narrow mark of no connection is a flow mark. */
+    pkt = dp_packet_new(64);
+    pkt_metadata_init(&pkt->md, u32_to_odp(1));
+    ovs_assert(!ct_offload_dpdk_packet_recover(
+                   inst, pkt, CT_OFFLOAD_DPDK_NARROW_MARK_BIT + 4));
+    dp_packet_delete(pkt);
+
+    /* cnxk: never a mark from 0xfffe up, without probing wider ones. */
+    int n_validate = fake.n_validate;
+    conn_init(&conn2, AF_INET6, IPPROTO_UDP, 2, 3, 3);
+    ovs_assert(!offload(inst, &conn2));
+    ovs_assert(fake.n_validate == n_validate + 1 + 6);
+    ovs_assert(fake.last_validate_mark == CT_OFFLOAD_DPDK_NARROW_MARK_MAX);
+    ovs_assert(fake.rules[2].mark == CT_OFFLOAD_DPDK_NARROW_MARK_BIT + 4);
+
+    char *s = debug_text(inst);
+    ovs_assert(strstr(s, "port 1: p1 (dpdk port 101): strategy partial "
+                         "(MARK, COUNT, AGE), rules 1, created 1, refused 0\n"
+                         "  protocols: TCP UDP, marks: 16-bit (probed)"));
+    ovs_assert(strstr(s, "  protocols: TCP UDP, marks: 24-bit (probed)"));
+    ovs_assert(strstr(s, "  protocols: TCP UDP, marks: 16-bit "
+                         "(net_cn10k)"));
+    free(s);
+    inst->class->conn_del(inst, &conn);
+    inst->class->conn_del(inst, &conn2);
     teardown(inst);
 }
 
@@ -978,7 +1396,8 @@ test_errors(struct ovs_cmdl_context *ctx OVS_UNUSED)
     fake.fail_create_in = 1;
     fake.fail_errno = 0;
     ovs_assert(offload(inst, &conn) == EIO);
-    fake.fail_create_in = 1;
+    /* EBUSY, still after the retries. */
+    fake.fail_creates = 4;
     fake.fail_errno = EBUSY;
     ovs_assert(offload(inst, &conn) == EBUSY);
     ovs_assert(!conn.provider_data && !n_live_rules());
@@ -1000,14 +1419,16 @@ test_errors(struct ovs_cmdl_context *ctx OVS_UNUSED)
         "dpdk: 1 connections, 1 conflicts\n"
         "port 1: p1 (dpdk port 101): strategy partial (MARK, COUNT, AGE), "
         "rules 1, created 3, refused 0\n"
-        "  failures: ENOSPC 1, ENOTSUP 0, EINVAL 0, other 2\n"
-        "  conntrack action: supported but unused (no TCP window state), "
-        "async: supported but unused\n"
+        "  protocols: TCP UDP, marks: 24-bit (probed), table: root, "
+        "fate: RSS, retries 3, downgrades 0\n"
+        "  failures: ENOSPC 1, ENOMEM 0, ENOTSUP 0, EINVAL 0, EAGAIN 1, "
+        "other 1\n"
         "port 2: p2 (dpdk port 102): strategy partial (MARK, COUNT, AGE), "
         "rules 1, created 1, refused 0\n"
-        "  failures: ENOSPC 0, ENOTSUP 1, EINVAL 1, other 0\n"
-        "  conntrack action: supported but unused (no TCP window state), "
-        "async: supported but unused\n");
+        "  protocols: TCP UDP, marks: 24-bit (probed), table: root, "
+        "fate: RSS, retries 0, downgrades 0\n"
+        "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 1, EINVAL 1, EAGAIN 0, "
+        "other 0\n");
 
     /* A destroy that fails still forgets the connection. */
     fake.fail_destroy_in = 1;
@@ -1256,7 +1677,12 @@ test_core(struct ovs_cmdl_context *ctx OVS_UNUSED)
 static const struct ovs_cmdl_command commands[] = {
     {"rules", NULL, 0, 0, test_rules, OVS_RO},
     {"probe", NULL, 0, 0, test_probe, OVS_RO},
-    {"conntrack-action", NULL, 0, 0, test_conntrack_action, OVS_RO},
+    {"profiles", NULL, 0, 0, test_profiles, OVS_RO},
+    {"profile-facts", NULL, 0, 0, test_profile_facts, OVS_RO},
+    {"jump", NULL, 0, 0, test_jump, OVS_RO},
+    {"retry", NULL, 0, 0, test_retry, OVS_RO},
+    {"downgrade", NULL, 0, 0, test_downgrade, OVS_RO},
+    {"narrow", NULL, 0, 0, test_narrow, OVS_RO},
     {"errors", NULL, 0, 0, test_errors, OVS_RO},
     {"update", NULL, 0, 0, test_update, OVS_RO},
     {"flush", NULL, 0, 0, test_flush, OVS_RO},
