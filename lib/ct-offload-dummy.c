@@ -472,8 +472,10 @@ ct_offload_dummy_receive(struct ct_offload *inst, odp_port_t port,
         atomic_add_relaxed(&e->packets, 1, &orig);
         atomic_add_relaxed(&e->bytes, dp_packet_size(packet), &orig);
         atomic_store_relaxed(&e->last_used, time_msec());
-        if (forwards) {
-            /* Hardware forwarded it: software never sees it. */
+        if (ct_offload_conn_was_forwarded(entry->conn)) {
+            /* Hardware forwarded it: software never sees it.  Decided by
+             * the connection, which the core marked when it was programmed
+             * in this mode, not by the knob, which may change meanwhile. */
             return true;
         }
         ct_offload_packet_set_conn(packet, entry->conn, entry->dir);

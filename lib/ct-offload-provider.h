@@ -189,9 +189,11 @@ struct ct_offload_class {
     /* The connection is established in both directions and both input
      * ports are known (for TCP, the handshake's final ACK was seen);
      * 'reply_netdev' is the reply direction's input port (NULL if it no
-     * longer exists).  Called at most once per connection.  Programs hardware for both directions.  Offload thread.
-     * Returns 0 or a positive errno value (ENOSPC when the table is full,
-     * EOPNOTSUPP when the hardware cannot carry this connection). */
+     * longer exists).  Called at most once per connection.  Programs
+     * hardware for both directions.  Offload thread.  Returns 0 or a
+     * positive errno value: EOPNOTSUPP when this instance cannot carry the
+     * connection (e.g. a port it does not own), which passes it on quietly,
+     * ENOSPC when the table is full, others for failures. */
     int (*conn_established)(struct ct_offload *, struct ct_offload_conn *,
                             struct netdev *reply_netdev);
 

@@ -146,6 +146,8 @@ struct ct_offload_dp {
     atomic_count n_pending;         /* Queued, not yet processed. */
     atomic_bool sleeping;           /* The offload thread waits on 'wake'. */
     atomic_bool drop_unlogged;      /* Dropped events not logged yet. */
+    atomic_bool stopped;            /* No thread; none will attach more
+                                     * connections until one starts. */
     struct latch wake;
     atomic_bool exit;
     pthread_t thread;
@@ -492,6 +494,7 @@ ct_offload_dp_ref__(const char *name)
         atomic_count_init(&dp->n_pending, 0);
         atomic_init(&dp->sleeping, false);
         atomic_init(&dp->drop_unlogged, false);
+        atomic_init(&dp->stopped, true);
         latch_init(&dp->wake);
         atomic_init(&dp->exit, false);
         atomic_init(&dp->n_queued, 0);
@@ -624,6 +627,7 @@ ct_offload_dp_start_thread(struct ct_offload_dp *dp)
 {
     if (!dp->has_thread) {
         atomic_store(&dp->exit, false);
+        atomic_store_explicit(&dp->stopped, false, memory_order_release);
         dp->thread = ovs_thread_create("ct_offload", ct_offload_thread_main,
                                        dp);
         dp->has_thread = true;
@@ -631,9 +635,11 @@ ct_offload_dp_start_thread(struct ct_offload_dp *dp)
 }
 
 /* Stops the offload thread of 'dp' once it has processed what is queued.
- * Events queued later (removals of connections that had offload state)
- * wait for the next thread, or are processed when 'dp' goes away.  The
- * thread never takes 'ct_offload_mutex', so it can be joined here. */
+ * Later events of connections that an instance still holds (only possible
+ * when the thread stops while instances exist, as in unit tests) wait for
+ * the next thread, or are processed when 'dp' goes away; other events are
+ * not queued at all while the thread is stopped.  The thread never takes
+ * 'ct_offload_mutex', so it can be joined here. */
 static void
 ct_offload_dp_stop_thread(struct ct_offload_dp *dp)
     OVS_REQUIRES(ct_offload_mutex)
@@ -643,6 +649,10 @@ ct_offload_dp_stop_thread(struct ct_offload_dp *dp)
         latch_set(&dp->wake);
         xpthread_join(dp->thread, NULL);
         dp->has_thread = false;
+        /* After the join: no connection can be attached to an instance
+         * any more, so events of connections that no instance holds are
+         * pointless until a thread starts again (see ct_offload_queue()). */
+        atomic_store_explicit(&dp->stopped, true, memory_order_release);
     }
 }
 
@@ -701,6 +711,19 @@ static bool
 ct_offload_queue(struct ct_offload_dp *dp, struct ocon *ocon,
                  enum ocon_event event)
 {
+    bool stopped;
+
+    /* Offload is off: with no thread and no holder, nobody would act on
+     * the event, and queueing it would keep 'ocon' alive for as long as
+     * offload stays off. */
+    atomic_read_explicit(&dp->stopped, &stopped, memory_order_acquire);
+    if (stopped && !ovsrcu_get(struct ct_offload *, &ocon->holder)) {
+        if (event == EV_ADD || event == EV_ESTABLISHED) {
+            ocon_transition(ocon, OCON_LIVE, OCON_SOFTWARE);
+        }
+        return false;
+    }
+
     if (event == EV_ADD || event == EV_ESTABLISHED) {
         uint32_t limit;
 
@@ -1190,6 +1213,17 @@ ct_offload_do_established(struct instance_array *array,
             /* If a teardown or removal won the race, its event is queued
              * and takes the rules out again. */
             ocon_transition(ocon, 1u << OCON_HELD, OCON_IN_HW);
+        } else if (ops[i].error == EOPNOTSUPP) {
+            /* Passed on, as in ct_offload_do_add(): not a failure. */
+            p->n_refused++;
+            COVERAGE_INC(ct_offload_refused);
+            dels[n_dels] = (struct ct_offload_op) {
+                .type = CT_OFFLOAD_OP_DEL,
+                .conn = &ocon->up,
+            };
+            del_ptrs[n_dels] = &dels[n_dels];
+            n_dels++;
+            failed[n_failed++] = ocon;
         } else {
             p->n_failed++;
             COVERAGE_INC(ct_offload_failed);
@@ -1290,7 +1324,7 @@ ct_offload_process(struct ct_offload_dp *dp, struct mpsc_queue_node **nodes,
         all[i] = ocon;
         if (!active && (ev->event == EV_ADD || ev->event == EV_ESTABLISHED)) {
             /* Queued before offload was turned off (and the instances
-             * flushed): nothing may reach hardware any more. */
+             * destroyed): nothing may reach hardware any more. */
             ocon_transition(ocon, OCON_LIVE, OCON_SOFTWARE);
         } else if (ev->event == EV_ADD
                    && ocon_state(ocon) != OCON_PENDING) {

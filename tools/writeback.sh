@@ -16,7 +16,8 @@
 # Writes edits made in build/ovs back into this repository.
 #
 # - Uncommitted edits to tracked files are folded into one commit: the one
-#   of the series entry named by PATCH=NNNN-name.patch, or else the last one.
+#   of the series entry named by PATCH=NNNN-name.patch, or else the last one
+#   (not with NO_FOLD=yes).
 # - Every commit after upstream-4.0.0 becomes patches/<entry> again (its
 #   changes to upstream files); commits beyond the series become new entries.
 # - New files created in build/ovs are copied to the top of the repository
@@ -33,7 +34,9 @@ cd "$tree"
 mapfile -t entries < <(series_entries)
 mapfile -t commits < <(git rev-list --reverse "$upstream_tag..HEAD")
 
-if tree_is_dirty; then
+# NO_FOLD=yes leaves uncommitted edits alone (someone else's work in
+# progress) and only writes the commits back.
+if [ "${NO_FOLD:-no}" != yes ] && tree_is_dirty; then
     target=${commits[${#commits[@]}-1]:-}
     if [ -n "${PATCH:-}" ]; then
         target=
