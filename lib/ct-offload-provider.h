@@ -21,33 +21,37 @@
  *
  * A provider ("class") knows how to carry connections of the userspace
  * connection tracker in some hardware.  A provider *instance* belongs to
- * exactly one dpif-offload instance: the dpif-offload provider calls
- * ct_offload_create() from its open() callback and ct_offload_destroy() from
- * its close() callback, so an instance exists only for datapaths that a
- * bridge uses, and it may offload only connections whose ports that
- * dpif-offload instance owns.
+ * exactly one dpif-offload instance: the dpif-offload provider binds the
+ * class with ct_offload_bind() from its open() callback and unbinds it with
+ * ct_offload_unbind() from its close() callback, and the core creates the
+ * instance while conntrack offload is enabled and destroys it when offload
+ * is turned off or the binding goes.  So an instance exists only for
+ * datapaths that a bridge uses, only while offload is on, and it may
+ * offload only connections whose ports that dpif-offload instance owns.
  *
  * Threads.  Conntrack never calls a provider.  The PMD threads only queue
  * events; one offload thread per datapath ("ct_offload") dequeues them in
  * batches and makes the add, established and delete calls.  The conntrack
- * clean thread calls conn_update() to learn hardware last-used times.  The
+ * clean thread calls conn_update() to learn hardware last-used times of
+ * connections that a forwarding instance (see 'forwards') carries.  The
  * main thread calls conn_update() for dumps, get_debug() for show commands,
  * and flush() or conn_del() when a port is removed or offload is turned off
- * or flushed.  Whichever thread closes the owning dpif-offload instance
- * (the main thread, or the RCU thread that runs deferred closes) calls
- * flush() or conn_del(), then, after an RCU grace period, destroy().  All
+ * or flushed.  Whichever thread destroys the instance (the main thread, or
+ * the RCU thread that runs deferred dpif-offload closes) calls flush() or
+ * conn_del(); destroy() then runs from an RCU callback.  All
  * calls into one instance are serialized by the instance's mutex, which the
  * core takes around them, so a provider needs no locking of its own except
  * for state that its packet path (e.g. mark recovery on a PMD thread) reads.
  * A provider must not call back into the core from a callback, except
  * through ct_offload_get_netdev().
  *
- * Port removal.  A dpif-offload provider calls ct_offload_port_del() after
- * it removed the port from its port manager, so that no connection can be
- * offloaded to the port again (ct_offload_get_netdev() no longer finds
- * it), and before it releases the port.  So conn_del() must not need the
- * port's netdev from the port manager: a provider keeps what it needs to
- * remove its rules in 'provider_data'.
+ * Port removal.  A dpif-offload provider calls
+ * ct_offload_binding_port_del() after it removed the port from its port
+ * manager, so that no connection can be offloaded to the port again
+ * (ct_offload_get_netdev() no longer finds it), and before it releases the
+ * port.  So conn_del() must not need the port's netdev from the port
+ * manager: a provider keeps what it needs to remove its rules in
+ * 'provider_data'.
  *
  * Lifetime of a connection as the provider sees it:
  *
@@ -169,8 +173,8 @@ struct ct_offload_class {
                   struct ct_offload **inst);
 
     /* Frees an instance.  Every connection has been removed already, by
-     * flush() or conn_del().  Main thread, or whichever thread closes the
-     * owning dpif-offload instance. */
+     * flush() or conn_del().  Runs from an RCU callback, after a grace
+     * period, so that no thread still uses the instance. */
     void (*destroy)(struct ct_offload *);
 
     /* Whether 'inst' may take 'conn' at all: protocol, zone, NAT kind, and
@@ -190,10 +194,11 @@ struct ct_offload_class {
      * ports are known (for TCP, the handshake's final ACK was seen);
      * 'reply_netdev' is the reply direction's input port (NULL if it no
      * longer exists).  Called at most once per connection.  Programs
-     * hardware for both directions.  Offload thread.  Returns 0 or a
-     * positive errno value: EOPNOTSUPP when this instance cannot carry the
-     * connection (e.g. a port it does not own), which passes it on quietly,
-     * ENOSPC when the table is full, others for failures. */
+     * hardware for each direction it can (a provider may carry only the
+     * direction that arrives on a port it owns).  Offload thread.  Returns
+     * 0 or a positive errno value: EOPNOTSUPP when this instance cannot
+     * carry the connection (e.g. no port it owns), which passes it on
+     * quietly, ENOSPC when the table is full, others for failures. */
     int (*conn_established)(struct ct_offload *, struct ct_offload_conn *,
                             struct netdev *reply_netdev);
 
