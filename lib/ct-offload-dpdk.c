@@ -58,6 +58,45 @@ COVERAGE_DEFINE(ct_offload_dpdk_mark_miss);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
+/* Port stops.  Some PMDs (mlx5) destroy every rte_flow rule of a port that
+ * stops, without telling, and then hand out the handles of the destroyed
+ * rules to new ones, ours or dpif-offload-dpdk's; destroying or querying a
+ * handle from before the stop could then hit someone else's rule.  So
+ * netdev-dpdk reports stops and starts (ct_offload_dpdk_port_state_changed())
+ * and each rule records the port's 'epoch' at its creation: a rule of an
+ * older epoch is gone, its handle is forgotten and never used again.  Every
+ * create, destroy and query holds 'port_state_mutex' from the check of the
+ * epoch to its return, and netdev-dpdk reports a stop before it stops the
+ * port, so no operation on an old handle can follow a stop.  (The mutex
+ * is global: operations of an instance are serialized anyway, and the
+ * report of a stop only waits for the operation in progress.)
+ *
+ * Rules that a stop took away come back lazily, on the instance's next
+ * call (any connection's add, established, removal or update): see
+ * ct_dpdk_catch_up().  Not from the report itself, which comes with
+ * netdev-dpdk's locks held while the provider needs them to learn about
+ * the port (queues may have changed), nor from the main thread, which
+ * would need locking against the offload thread that the core's instance
+ * mutex already gives the provider's callbacks. */
+static struct ovs_mutex port_state_mutex = OVS_MUTEX_INITIALIZER;
+struct ct_dpdk_port_state {
+    struct hmap_node node;      /* In 'port_states', by 'port_id'. */
+    uint16_t port_id;
+    uint32_t epoch;             /* Stops so far. */
+    bool stopped;               /* Between a stop and the next start. */
+};
+/* Ports ever reported; the others have epoch 0 and run.  Never freed. */
+static struct hmap port_states OVS_GUARDED_BY(port_state_mutex)
+    = HMAP_INITIALIZER(&port_states);
+
+/* Reports so far, for a cheap check of whether anything changed. */
+static atomic_uint64_t port_state_seq = 0;
+
+/* Most rules re-created per call into an instance, so that one call does
+ * not hold the instance mutex (and the offload thread) for long on ports
+ * whose creates are slow (mlx5's root table). */
+#define CT_DPDK_REOFFLOAD_BATCH 256
+
 /* Mark spaces.  A conntrack mark is 'bit' | id << 1 | direction, so that
  * a connection needs one id and one table entry for both of its marks.
  * Connections get a wide mark unless one of their ports has a narrow
@@ -142,7 +181,16 @@ enum ct_dpdk_fate {
  * dpif-offload-dpdk's rules (priority 0) still take their packets first,
  * and an RSS over all queues for the packets that no connection rule
  * takes, at the same low priority in CT_DPDK_GROUP, so that a miss there
- * is defined whatever a PMD would do with one. */
+ * is defined whatever a PMD would do with one.
+ *
+ * So where dpif-offload-dpdk's partial offload works, its MARK rules win:
+ * it offloads the megaflow that leads to ct() at a connection's first
+ * packets, which then takes every packet of the connection, above the
+ * JUMP by priority and, in the root table, by age (most NICs keep the
+ * older of two rules of one priority; rte_flow leaves it undefined).
+ * Measured with the emulation (test "with partial flow offload"):
+ * connection rules see no packet, packets stay correct, and conntrack
+ * looks them up as usual.  A packet carries one mark. */
 #define CT_DPDK_GROUP 1
 #define CT_DPDK_LOW_PRIORITY 1
 
@@ -219,6 +267,12 @@ struct ct_dpdk_port {
     /* Create failures in a row, for the downgrade. */
     unsigned int n_create_failures;
 
+    /* The JUMP and miss rules' epoch (see 'port_states'). */
+    uint32_t table_epoch;
+
+    /* The instance's 'port_state_seq' when it last counted a restart. */
+    uint64_t restart_seq;
+
     /* Statistics. */
     uint64_t n_rules;               /* Installed now. */
     uint64_t n_created;
@@ -226,15 +280,25 @@ struct ct_dpdk_port {
     uint64_t n_failures[CT_DPDK_N_FAILURES];
     uint64_t n_retries;             /* EAGAIN or EBUSY, tried again. */
     uint64_t n_downgrades;
+    uint64_t n_restarts;            /* Stops seen, with rules to lose. */
+    uint64_t n_forgotten;           /* Handles dropped after a stop. */
+    uint64_t n_reoffloaded;         /* Rules created again after one. */
+    uint64_t n_lost;                /* Rules that could not be. */
 };
 
-/* One direction of an offloaded connection: one rule. */
+/* One direction of an offloaded connection: one rule.  'port' is NULL if
+ * the connection is offloaded only in the other direction; 'flow' is NULL
+ * while the rule is not in hardware: a port stop took it away, and it is
+ * created again when the port runs (unless 'lost'). */
 struct ct_dpdk_rule {
     struct hmap_node node;          /* In 'rules', by port and tuple. */
     struct ct_dpdk_port *port;
     uint16_t port_id;               /* The rule's, even if 'port' changes. */
     struct ct_dpif_tuple tuple;
     struct rte_flow *flow;
+    uint32_t epoch;                 /* The port's when 'flow' was made. */
+    uint32_t mark;
+    bool lost;                      /* Could not be made again. */
     bool age;                       /* Has an AGE action. */
     uint64_t hits;                  /* At the last COUNT query. */
     uint64_t bytes;
@@ -265,6 +329,16 @@ struct ct_offload_dpdk {
     size_t n_space_conns[CT_DPDK_N_SPACES];
     size_t n_conns;
     uint64_t n_conflicts;
+
+    /* Connections offloaded in one direction only (the other port has no
+     * usable rte_flow), by that direction: now, and so far. */
+    size_t n_one_way[CT_OFFLOAD_N_DIRS];
+    uint64_t n_one_way_total[CT_OFFLOAD_N_DIRS];
+
+    /* 'port_state_seq' when the instance last caught up with port stops,
+     * and whether rules are left to re-create. */
+    uint64_t port_state_seq;
+    bool reoffload_pending;
 };
 
 static int ct_dpdk_default_port_resolve(const struct ct_offload *,
@@ -640,13 +714,43 @@ ct_dpdk_create_failed(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
               ovs_strerror(error));
 }
 
+static struct ct_dpdk_port_state *
+ct_dpdk_port_state_find(uint16_t port_id)
+    OVS_REQUIRES(port_state_mutex)
+{
+    struct ct_dpdk_port_state *state;
+
+    HMAP_FOR_EACH_WITH_HASH (state, node, hash_int(port_id, 0),
+                             &port_states) {
+        if (state->port_id == port_id) {
+            return state;
+        }
+    }
+    return NULL;
+}
+
+/* Whether a rule made on DPDK port 'port_id' in 'epoch' still exists, as
+ * far as port stops go. */
+static bool
+ct_dpdk_epoch_current(uint16_t port_id, uint32_t epoch)
+    OVS_REQUIRES(port_state_mutex)
+{
+    const struct ct_dpdk_port_state *state = ct_dpdk_port_state_find(port_id);
+
+    return !state || (!state->stopped && state->epoch == epoch);
+}
+
 /* Creates the rule in 'spec' on 'port', trying again as ct_dpdk_retry()
- * says.  Returns the flow, or NULL after counting and logging the failure
- * and storing its positive errno value in '*errp'. */
+ * says.  Returns the flow and its epoch in '*epochp', or NULL after
+ * counting and logging the failure and storing its positive errno value
+ * in '*errp' (ENETDOWN, neither counted nor logged, if the port is
+ * stopped). */
 static struct rte_flow *
 ct_dpdk_flow_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
-                    const struct ct_dpdk_rule_spec *spec, int *errp)
+                    const struct ct_dpdk_rule_spec *spec, uint32_t *epochp,
+                    int *errp)
 {
+    uint16_t port_id = port->info.port_id;
     struct rte_flow_error error;
     struct rte_flow *flow;
     int err = 0;
@@ -654,8 +758,19 @@ ct_dpdk_flow_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
     for (int attempt = 0; ; attempt++) {
         memset(&error, 0, sizeof error);
         rte_errno = 0;
-        flow = d->api->create(port->info.port_id, &spec->attr, spec->items,
+        const struct ct_dpdk_port_state *state;
+
+        ovs_mutex_lock(&port_state_mutex);
+        state = ct_dpdk_port_state_find(port_id);
+        if (state && state->stopped) {
+            ovs_mutex_unlock(&port_state_mutex);
+            *errp = ENETDOWN;
+            return NULL;
+        }
+        *epochp = state ? state->epoch : 0;
+        flow = d->api->create(port_id, &spec->attr, spec->items,
                               spec->actions, &error);
+        ovs_mutex_unlock(&port_state_mutex);
         if (flow) {
             return flow;
         }
@@ -672,15 +787,23 @@ ct_dpdk_flow_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
     return NULL;
 }
 
+/* Destroys 'flow', made on 'port_id' in 'epoch', unless a port stop
+ * took it already (its handle may name another rule now). */
 static void
 ct_dpdk_flow_destroy(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
-                     uint16_t port_id, struct rte_flow *flow)
+                     uint16_t port_id, struct rte_flow *flow, uint32_t epoch)
 {
     struct rte_flow_error error;
-    int ret;
+    int ret = 0;
 
     memset(&error, 0, sizeof error);
-    ret = d->api->destroy(port_id, flow, &error);
+    ovs_mutex_lock(&port_state_mutex);
+    if (ct_dpdk_epoch_current(port_id, epoch)) {
+        ret = d->api->destroy(port_id, flow, &error);
+    } else {
+        port->n_forgotten++;
+    }
+    ovs_mutex_unlock(&port_state_mutex);
     if (ret) {
         /* Nothing more to try.  A connection rule's mark no longer
          * resolves, so software handles its packets as if it were gone;
@@ -697,11 +820,13 @@ ct_dpdk_port_rules_del(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
     /* The JUMP first: no packet may reach the group without its miss
      * rule. */
     if (port->jump_flow) {
-        ct_dpdk_flow_destroy(d, port, port->table_port_id, port->jump_flow);
+        ct_dpdk_flow_destroy(d, port, port->table_port_id, port->jump_flow,
+                             port->table_epoch);
         port->jump_flow = NULL;
     }
     if (port->miss_flow) {
-        ct_dpdk_flow_destroy(d, port, port->table_port_id, port->miss_flow);
+        ct_dpdk_flow_destroy(d, port, port->table_port_id, port->miss_flow,
+                             port->table_epoch);
         port->miss_flow = NULL;
     }
 }
@@ -721,10 +846,21 @@ ct_dpdk_port_rules_add(struct ct_offload_dpdk *d, struct ct_dpdk_port *port)
     spec = xmalloc(sizeof *spec);
     port->table_port_id = port->info.port_id;
     ct_dpdk_port_rule_build(spec, &port->info, false);
-    port->miss_flow = ct_dpdk_flow_create(d, port, spec, &error);
+    port->miss_flow = ct_dpdk_flow_create(d, port, spec, &port->table_epoch,
+                                          &error);
     if (port->miss_flow) {
+        uint32_t epoch;
+
         ct_dpdk_port_rule_build(spec, &port->info, true);
-        port->jump_flow = ct_dpdk_flow_create(d, port, spec, &error);
+        port->jump_flow = ct_dpdk_flow_create(d, port, spec, &epoch, &error);
+        if (port->jump_flow && epoch != port->table_epoch) {
+            /* The port stopped and started between the two: the miss rule
+             * is gone. */
+            ct_dpdk_flow_destroy(d, port, port->table_port_id,
+                                 port->jump_flow, epoch);
+            port->jump_flow = NULL;
+            error = ENETDOWN;
+        }
         if (!port->jump_flow) {
             ct_dpdk_port_rules_del(d, port);
         }
@@ -742,18 +878,29 @@ ct_dpdk_rule_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
     struct rte_flow *flow = NULL;
     int err;
 
+    uint32_t epoch = 0;
+
     err = ct_dpdk_port_rules_add(d, port);
     if (!err) {
         spec = xmalloc(sizeof *spec);
         ct_dpdk_rule_build(spec, tuple, port, mark, true, port->age);
-        flow = ct_dpdk_flow_create(d, port, spec, &err);
+        flow = ct_dpdk_flow_create(d, port, spec, &epoch, &err);
         free(spec);
+    }
+    if (flow && port->jump_flow && epoch != port->table_epoch) {
+        /* The port stopped and started since its JUMP: the rule would be
+         * out of reach.  Rare enough to be simply refused. */
+        ct_dpdk_flow_destroy(d, port, port->info.port_id, flow, epoch);
+        flow = NULL;
+        err = ENETDOWN;
     }
     if (!flow) {
         if (!port->n_rules) {
             ct_dpdk_port_rules_del(d, port);
         }
-        ct_dpdk_create_failed(d, port, err);
+        if (err != ENETDOWN) {
+            ct_dpdk_create_failed(d, port, err);
+        }
         return err;
     }
 
@@ -762,6 +909,8 @@ ct_dpdk_rule_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
     rule->port_id = port->info.port_id;
     rule->tuple = *tuple;
     rule->flow = flow;
+    rule->epoch = epoch;
+    rule->mark = mark;
     rule->age = port->age;
     port->n_rules++;
     port->n_created++;
@@ -772,7 +921,11 @@ ct_dpdk_rule_create(struct ct_offload_dpdk *d, struct ct_dpdk_port *port,
 static void
 ct_dpdk_rule_destroy(struct ct_offload_dpdk *d, struct ct_dpdk_rule *rule)
 {
-    ct_dpdk_flow_destroy(d, rule->port, rule->port_id, rule->flow);
+    if (!rule->flow) {
+        return;
+    }
+    ct_dpdk_flow_destroy(d, rule->port, rule->port_id, rule->flow,
+                         rule->epoch);
     rule->flow = NULL;
     if (!--rule->port->n_rules) {
         ct_dpdk_port_rules_del(d, rule->port);
@@ -1081,14 +1234,169 @@ ct_dpdk_conn_remove(struct ct_offload_dpdk *d, struct ct_dpdk_conn *c)
      * rules are gone then take the software path. */
     cmap_remove(&d->marks, &c->mark_node, hash_int(c->base, 0));
     for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
-        hmap_remove(&d->rules, &c->rules[i].node);
-        ct_dpdk_rule_destroy(d, &c->rules[i]);
+        if (c->rules[i].port) {
+            hmap_remove(&d->rules, &c->rules[i].node);
+            ct_dpdk_rule_destroy(d, &c->rules[i]);
+        } else {
+            d->n_one_way[!i]--;
+        }
     }
     d->n_conns--;
     d->n_space_conns[c->space]--;
     c->conn->provider_data = NULL;
     /* PMD threads may be reading it. */
     ovsrcu_postpone(free, c);
+}
+
+/* Port stops. */
+
+void
+ct_offload_dpdk_port_state_changed(uint16_t port_id, bool running)
+{
+    struct ct_dpdk_port_state *state;
+    uint64_t orig;
+
+    ovs_mutex_lock(&port_state_mutex);
+    state = ct_dpdk_port_state_find(port_id);
+    if (!state) {
+        state = xzalloc(sizeof *state);
+        state->port_id = port_id;
+        hmap_insert(&port_states, &state->node, hash_int(port_id, 0));
+    }
+    if (!running) {
+        state->epoch++;
+    }
+    state->stopped = !running;
+    ovs_mutex_unlock(&port_state_mutex);
+    atomic_add(&port_state_seq, 1, &orig);
+}
+
+static bool
+ct_dpdk_port_stopped(uint16_t port_id)
+{
+    const struct ct_dpdk_port_state *state;
+    bool stopped;
+
+    ovs_mutex_lock(&port_state_mutex);
+    state = ct_dpdk_port_state_find(port_id);
+    stopped = state && state->stopped;
+    ovs_mutex_unlock(&port_state_mutex);
+    return stopped;
+}
+
+/* Counts a restart of 'port' that lost rules, once per catch-up. */
+static void
+ct_dpdk_port_lost_rules(const struct ct_offload_dpdk *d,
+                        struct ct_dpdk_port *port)
+{
+    if (port->restart_seq != d->port_state_seq) {
+        port->restart_seq = d->port_state_seq;
+        port->n_restarts++;
+    }
+}
+
+/* Forgets the handles of 'd' that port stops took away. */
+static void
+ct_dpdk_forget_stale(struct ct_offload_dpdk *d)
+{
+    struct ct_dpdk_rule *rule;
+    struct ct_dpdk_port *port;
+
+    ovs_mutex_lock(&port_state_mutex);
+    HMAP_FOR_EACH (port, node, &d->ports) {
+        if (port->miss_flow
+            && !ct_dpdk_epoch_current(port->table_port_id,
+                                      port->table_epoch)) {
+            port->n_forgotten += 1 + (port->jump_flow != NULL);
+            port->jump_flow = port->miss_flow = NULL;
+            ct_dpdk_port_lost_rules(d, port);
+        }
+    }
+    HMAP_FOR_EACH (rule, node, &d->rules) {
+        if (rule->flow
+            && !ct_dpdk_epoch_current(rule->port_id, rule->epoch)) {
+            rule->flow = NULL;
+            rule->port->n_rules--;
+            rule->port->n_forgotten++;
+            ct_dpdk_port_lost_rules(d, rule->port);
+        }
+    }
+    ovs_mutex_unlock(&port_state_mutex);
+}
+
+/* Creates 'rule', which a port stop took away, again if its port runs.
+ * Returns false if the port does not run. */
+static bool
+ct_dpdk_reoffload(struct ct_offload_dpdk *d, struct ct_dpdk_rule *rule)
+{
+    struct ct_dpdk_port *port = ct_dpdk_port_get(d, rule->port->odp_port);
+    uint8_t proto = rule->tuple.ip_proto;
+    struct ct_dpdk_rule new;
+    int error;
+
+    if (port && ct_dpdk_port_stopped(port->info.port_id)) {
+        return false;
+    }
+    /* The port may have changed (queues): ct_dpdk_port_get() probed it
+     * again. */
+    error = (!port ? ENODEV
+             : port->strategy == CT_DPDK_NONE
+               || (proto == IPPROTO_TCP ? !port->tcp : !port->udp)
+             ? EOPNOTSUPP
+             : ct_dpdk_rule_create(d, port, &rule->tuple, rule->mark, &new));
+    if (error == ENETDOWN) {
+        return false;
+    } else if (error) {
+        /* Software carries the direction from now on. */
+        rule->lost = true;
+        rule->port->n_lost++;
+        return true;
+    }
+    rule->port_id = new.port_id;
+    rule->flow = new.flow;
+    rule->epoch = new.epoch;
+    rule->age = new.age;
+    rule->hits = 0;
+    port->n_reoffloaded++;
+    return true;
+}
+
+/* Catches up with port stops and starts since the last call: forgets the
+ * handles that stops took away and creates their rules again on ports
+ * that run again (at most CT_DPDK_REOFFLOAD_BATCH per call).  Called at the
+ * start of every call that handles connections.
+ *
+ * Lazily, rather than as soon as the port runs: see 'port_states'.  Busy
+ * datapaths call the instance all the time (every new or closing
+ * connection, and the sweeper's updates); on an idle one, the rules come
+ * back with the next connection. */
+static void
+ct_dpdk_catch_up(struct ct_offload_dpdk *d)
+{
+    struct ct_dpdk_rule *rule;
+    size_t budget = CT_DPDK_REOFFLOAD_BATCH;
+    uint64_t seq;
+
+    atomic_read(&port_state_seq, &seq);
+    if (seq == d->port_state_seq && !d->reoffload_pending) {
+        return;
+    }
+    d->port_state_seq = seq;
+    d->reoffload_pending = false;
+
+    ct_dpdk_forget_stale(d);
+    HMAP_FOR_EACH (rule, node, &d->rules) {
+        if (rule->flow || rule->lost) {
+            continue;
+        }
+        if (!budget) {
+            d->reoffload_pending = true;
+            break;
+        }
+        if (ct_dpdk_reoffload(d, rule)) {
+            budget--;
+        }
+    }
 }
 
 /* Provider callbacks. */
@@ -1098,9 +1406,16 @@ dpdk_create(const struct ct_offload_class *class OVS_UNUSED,
             struct dpif_offload *dpif_offload OVS_UNUSED,
             struct ct_offload **instp)
 {
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
     struct ct_offload_dpdk *d = xzalloc(sizeof *d);
 
+    if (ovsthread_once_start(&once)) {
+        netdev_dpdk_register_port_state_cb(
+            ct_offload_dpdk_port_state_changed);
+        ovsthread_once_done(&once);
+    }
     d->api = flow_api;
+    atomic_read(&port_state_seq, &d->port_state_seq);
     cmap_init(&d->marks);
     hmap_init(&d->rules);
     hmap_init(&d->ports);
@@ -1138,50 +1453,76 @@ dpdk_destroy(struct ct_offload *inst)
 }
 
 static bool
-dpdk_can_offload(const struct ct_offload *inst,
+dpdk_can_offload(const struct ct_offload *inst OVS_UNUSED,
                  const struct ct_offload_conn *conn)
 {
     const struct ct_dpif_tuple *tuple = &conn->tuple[CT_OFFLOAD_DIR_ORIG];
-    struct ct_offload_dpdk *d = dpdk_cast(inst);
-    struct ct_offload_dpdk_port_info info;
 
     /* NAT needs nothing here: rules match packets as they arrive (the
-     * reply tuple is the translated one), and process_one_offloaded() in
-     * conntrack.c still runs handle_nat() on a marked packet. */
-    if ((tuple->l3_type != AF_INET && tuple->l3_type != AF_INET6)
-        || (tuple->ip_proto != IPPROTO_TCP
-            && tuple->ip_proto != IPPROTO_UDP)) {
-        return false;
-    }
-    return !d->api->port_resolve(inst, conn->in_port[CT_OFFLOAD_DIR_ORIG],
-                                 &info);
+     * reply tuple is the translated one), and process_one_hw_resolved() in
+     * conntrack.c still runs handle_nat() on a marked packet.  Ports are
+     * for conn_add() and conn_established() to judge: a connection whose
+     * original direction arrives on a port without rte_flow may still be
+     * offloaded in the reply direction. */
+    return ((tuple->l3_type == AF_INET || tuple->l3_type == AF_INET6)
+            && (tuple->ip_proto == IPPROTO_TCP
+                || tuple->ip_proto == IPPROTO_UDP));
 }
 
-/* Returns the port that carries direction 'dir' of 'conn', or NULL after
- * counting a refusal. */
+/* Returns the port that carries direction 'dir' of 'conn', or NULL (after
+ * counting a refusal if 'count'). */
 static struct ct_dpdk_port *
 ct_dpdk_usable_port(struct ct_offload_dpdk *d,
                     const struct ct_offload_conn *conn,
-                    enum ct_offload_dir dir)
+                    enum ct_offload_dir dir, bool count)
 {
     struct ct_dpdk_port *port = ct_dpdk_port_get(d, conn->in_port[dir]);
     uint8_t proto = conn->tuple[dir].ip_proto;
 
     if (port && (port->strategy == CT_DPDK_NONE
                  || (proto == IPPROTO_TCP ? !port->tcp : !port->udp))) {
-        port->n_refused++;
-        COVERAGE_INC(ct_offload_dpdk_refused);
+        if (count) {
+            port->n_refused++;
+            COVERAGE_INC(ct_offload_dpdk_refused);
+        }
         return NULL;
     }
     return port;
 }
 
+/* Whether some port of 'd' carries connections: a connection that starts
+ * on a port without rte_flow (a vhost-user port, say) may then have its
+ * replies arrive on it. */
+static bool
+ct_dpdk_has_usable_port(const struct ct_offload_dpdk *d)
+{
+    const struct ct_dpdk_port *port;
+
+    HMAP_FOR_EACH (port, node, &d->ports) {
+        if (port->strategy != CT_DPDK_NONE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int
 dpdk_conn_add(struct ct_offload *inst, struct ct_offload_conn *conn)
 {
-    /* Probes the port on its first connection, and lets one that cannot
-     * carry connections pass them on. */
-    return (ct_dpdk_usable_port(dpdk_cast(inst), conn, CT_OFFLOAD_DIR_ORIG)
+    struct ct_offload_dpdk *d = dpdk_cast(inst);
+
+    ct_dpdk_catch_up(d);
+
+    /* Probes the port on its first connection.  A connection that starts
+     * on a port that cannot carry it may still be offloaded in the reply
+     * direction, once conn_established() knows the reply's port; but as
+     * long as no port of the instance can carry connections, it is passed
+     * on here, so that ports without rte_flow do not make every
+     * connection fail later.  (A port is probed by the first connection
+     * that starts on it, or whose reply arrives on it after one that
+     * started on a capable port.) */
+    return (ct_dpdk_usable_port(d, conn, CT_OFFLOAD_DIR_ORIG, true)
+            || ct_dpdk_has_usable_port(d)
             ? 0 : EOPNOTSUPP);
 }
 
@@ -1194,14 +1535,23 @@ dpdk_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
     struct ct_dpdk_conn *c;
     int error;
 
+    ct_dpdk_catch_up(d);
+
+    /* A direction that arrives on a port without usable rte_flow (a
+     * vhost-user or tap port, a port of another provider, one whose
+     * strategy is none) stays in software, the other one is offloaded:
+     * marks only classify packets, so each direction stands on its own.
+     * Neither: passed on.  (conn_add() counted a refusal of the original
+     * direction's port already.) */
     for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
-        ports[i] = ct_dpdk_usable_port(d, conn, i);
-        if (!ports[i]) {
-            return EOPNOTSUPP;
-        }
+        ports[i] = ct_dpdk_usable_port(d, conn, i,
+                                       i == CT_OFFLOAD_DIR_REPLY);
+    }
+    if (!ports[CT_OFFLOAD_DIR_ORIG] && !ports[CT_OFFLOAD_DIR_REPLY]) {
+        return EOPNOTSUPP;
     }
     for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
-        if (ct_dpdk_rule_find(d, &conn->tuple[i], ports[i])) {
+        if (ports[i] && ct_dpdk_rule_find(d, &conn->tuple[i], ports[i])) {
             /* Same tuple on the same port, another zone: hardware cannot
              * tell them apart. */
             d->n_conflicts++;
@@ -1211,8 +1561,8 @@ dpdk_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
     }
 
     c = xzalloc(sizeof *c);
-    c->space = (ports[0]->space == CT_DPDK_NARROW
-                || ports[1]->space == CT_DPDK_NARROW
+    c->space = ((ports[0] && ports[0]->space == CT_DPDK_NARROW)
+                || (ports[1] && ports[1]->space == CT_DPDK_NARROW)
                 ? CT_DPDK_NARROW : CT_DPDK_WIDE);
     c->id = ct_dpdk_alloc_id(d, c->space);
     if (!c->id) {
@@ -1222,11 +1572,15 @@ dpdk_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
     c->base = ct_dpdk_mark(c->space, c->id, CT_OFFLOAD_DIR_ORIG);
     c->conn = conn;
     for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
+        if (!ports[i]) {
+            continue;
+        }
         error = ct_dpdk_rule_create(d, ports[i], &conn->tuple[i],
                                     ct_dpdk_mark(c->space, c->id, i),
                                     &c->rules[i]);
         if (error) {
-            /* Both directions or none. */
+            /* Every usable direction or none: a direction that failed
+             * would fail again and again. */
             for (int j = 0; j < i; j++) {
                 ct_dpdk_rule_destroy(d, &c->rules[j]);
             }
@@ -1237,8 +1591,13 @@ dpdk_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
     }
 
     for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
-        hmap_insert(&d->rules, &c->rules[i].node,
-                    ct_dpdk_rule_hash(&c->rules[i].tuple, ports[i]));
+        if (ports[i]) {
+            hmap_insert(&d->rules, &c->rules[i].node,
+                        ct_dpdk_rule_hash(&c->rules[i].tuple, ports[i]));
+        } else {
+            d->n_one_way[!i]++;
+            d->n_one_way_total[!i]++;
+        }
     }
     cmap_insert(&d->marks, &c->mark_node, hash_int(c->base, 0));
     d->n_conns++;
@@ -1250,13 +1609,34 @@ dpdk_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
 static void
 dpdk_conn_del(struct ct_offload *inst, struct ct_offload_conn *conn)
 {
+    struct ct_offload_dpdk *d = dpdk_cast(inst);
+
+    ct_dpdk_catch_up(d);
     if (conn->provider_data) {
-        ct_dpdk_conn_remove(dpdk_cast(inst), conn->provider_data);
+        ct_dpdk_conn_remove(d, conn->provider_data);
     }
 }
 
+/* Queries 'action' of 'rule' as rte_flow_query() does, or returns -ESTALE
+ * if a port stop took the rule away. */
+static int
+ct_dpdk_flow_query(struct ct_offload_dpdk *d, const struct ct_dpdk_rule *rule,
+                   const struct rte_flow_action *action, void *data,
+                   struct rte_flow_error *error)
+{
+    int ret = -ESTALE;
+
+    ovs_mutex_lock(&port_state_mutex);
+    if (rule->flow && ct_dpdk_epoch_current(rule->port_id, rule->epoch)) {
+        ret = d->api->query(rule->port_id, rule->flow, action, data, error);
+    }
+    ovs_mutex_unlock(&port_state_mutex);
+    return ret;
+}
+
 /* Queries the counters of 'rule' and, if it saw packets since the last
- * query, updates 'c->last_used'.  Returns 0 or a positive errno value. */
+ * query, updates 'c->last_used'.  Returns 0 or a positive errno value
+ * (ESTALE if the rule is not in hardware now). */
 static int
 ct_dpdk_rule_update(struct ct_offload_dpdk *d, struct ct_dpdk_conn *c,
                     struct ct_dpdk_rule *rule, long long now)
@@ -1272,8 +1652,10 @@ ct_dpdk_rule_update(struct ct_offload_dpdk *d, struct ct_dpdk_conn *c,
     for (int attempt = 0; ; attempt++) {
         memset(&error, 0, sizeof error);
         memset(&counters, 0, sizeof counters);
-        ret = d->api->query(rule->port_id, rule->flow, &count, &counters,
-                            &error);
+        ret = ct_dpdk_flow_query(d, rule, &count, &counters, &error);
+        if (ret == -ESTALE) {
+            return ESTALE;
+        }
         if (!ret || !ct_dpdk_retry(d, rule->port, -ret, attempt,
                                    CT_DPDK_QUERY_BACKOFF_US)) {
             break;
@@ -1298,8 +1680,7 @@ ct_dpdk_rule_update(struct ct_offload_dpdk *d, struct ct_dpdk_conn *c,
         struct rte_flow_action age = { .type = RTE_FLOW_ACTION_TYPE_AGE };
 
         memset(&age_data, 0, sizeof age_data);
-        if (!d->api->query(rule->port_id, rule->flow, &age, &age_data,
-                           &error)
+        if (!ct_dpdk_flow_query(d, rule, &age, &age_data, &error)
             && age_data.sec_since_last_hit_valid) {
             used = now - age_data.sec_since_last_hit * 1000LL;
         }
@@ -1318,11 +1699,18 @@ dpdk_conn_update(struct ct_offload *inst, struct ct_offload_conn *conn,
     int error = 0, n_ok = 0;
 
     memset(stats, 0, sizeof *stats);
+    ct_dpdk_catch_up(d);
     if (!c) {
         return ENOENT;
     }
+    error = ENOENT;
     for (int i = 0; i < CT_OFFLOAD_N_DIRS; i++) {
         struct ct_dpdk_rule *rule = &c->rules[i];
+
+        if (!rule->port) {
+            continue;
+        }
+
         int err = ct_dpdk_rule_update(d, c, rule, now);
 
         if (err) {
@@ -1409,6 +1797,12 @@ dpdk_format_port(const struct ct_dpdk_port *port, struct ds *ds)
                       port->n_failures[i]);
     }
     ds_put_char(ds, '\n');
+    if (port->n_restarts || port->n_forgotten) {
+        ds_put_format(ds, "  restarts %"PRIu64": handles forgotten %"PRIu64
+                      ", rules re-offloaded %"PRIu64", lost %"PRIu64"\n",
+                      port->n_restarts, port->n_forgotten,
+                      port->n_reoffloaded, port->n_lost);
+    }
 }
 
 static struct json *
@@ -1444,6 +1838,12 @@ dpdk_port_to_json(const struct ct_dpdk_port *port)
                         json_integer_create(port->n_failures[i]));
     }
     json_object_put(json, "failures", failures);
+    json_object_put(json, "restarts", json_integer_create(port->n_restarts));
+    json_object_put(json, "forgotten",
+                    json_integer_create(port->n_forgotten));
+    json_object_put(json, "reoffloaded",
+                    json_integer_create(port->n_reoffloaded));
+    json_object_put(json, "lost", json_integer_create(port->n_lost));
     return json;
 }
 
@@ -1472,6 +1872,14 @@ dpdk_get_debug(const struct ct_offload *inst, struct ds *ds,
     if (ds) {
         ds_put_format(ds, "dpdk: %"PRIuSIZE" connections, %"PRIu64
                       " conflicts\n", d->n_conns, d->n_conflicts);
+        if (d->n_one_way_total[0] || d->n_one_way_total[1]) {
+            ds_put_format(ds, "one way: %"PRIuSIZE" original only, %"
+                          PRIuSIZE" reply only (so far %"PRIu64", %"PRIu64
+                          ")\n", d->n_one_way[CT_OFFLOAD_DIR_ORIG],
+                          d->n_one_way[CT_OFFLOAD_DIR_REPLY],
+                          d->n_one_way_total[CT_OFFLOAD_DIR_ORIG],
+                          d->n_one_way_total[CT_OFFLOAD_DIR_REPLY]);
+        }
         for (size_t i = 0; i < n; i++) {
             dpdk_format_port(ports[i], ds);
         }
@@ -1488,6 +1896,12 @@ dpdk_get_debug(const struct ct_offload *inst, struct ds *ds,
                         json_integer_create(d->n_conns));
         json_object_put(json, "dpdk_conflicts",
                         json_integer_create(d->n_conflicts));
+        json_object_put(json, "dpdk_original_only",
+                        json_integer_create(
+                            d->n_one_way[CT_OFFLOAD_DIR_ORIG]));
+        json_object_put(json, "dpdk_reply_only",
+                        json_integer_create(
+                            d->n_one_way[CT_OFFLOAD_DIR_REPLY]));
         json_object_put(json, "dpdk_ports", json_ports);
     }
     free(ports);
@@ -1540,7 +1954,7 @@ ct_offload_dpdk_packet_recover(const struct ct_offload *inst,
     }
     /* A connection just removed leaves packets that software tracks as
      * usual.  The mark does not depend on the zone of the ct() action that
-     * will see the packet: process_one_offloaded() in conntrack.c compares
+     * will see the packet: process_one_hw_resolved() in conntrack.c compares
      * zones and sends a packet seen in another zone to the normal
      * lookup. */
     if (ct_offload_dpdk_mark_lookup(inst, mark, &conn, &dir)

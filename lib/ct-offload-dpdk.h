@@ -134,4 +134,10 @@ struct ct_offload_dpdk_flow_api {
  * the real one).  'api' must outlive them. */
 void ct_offload_dpdk_set_flow_api(const struct ct_offload_dpdk_flow_api *api);
 
+/* netdev-dpdk is about to stop or reset DPDK port 'port_id' ('running'
+ * false), or started it again ('running' true).  Registered with
+ * netdev_dpdk_register_port_state_cb() when the first instance is
+ * created; unit tests call it directly.  Any thread. */
+void ct_offload_dpdk_port_state_changed(uint16_t port_id, bool running);
+
 #endif /* ct-offload-dpdk.h */

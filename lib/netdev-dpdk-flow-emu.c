@@ -70,7 +70,9 @@ VLOG_DEFINE_THIS_MODULE(netdev_dpdk_flow_emu);
  *   attributes: ingress, any group, any priority.  Packets start in group
  *       0; a rule with JUMP sends them on to the group it names.
  *   items: VOID, then in this order and each at most once, ETH (source,
- *       destination, type), IPV4 (source, destination, protocol, fragment
+ *       destination, type; and 'has_vlan', which dpif-offload-dpdk's own
+ *       rules set, on ports attached with "has_vlan"), IPV4 (source,
+ *       destination, protocol, fragment
  *       field) or IPV6 (source, destination, next header), TCP (ports,
  *       flags) or UDP (ports).  No 'last' ranges.  The parser reads no VLAN
  *       tags and no IPv6 extension headers: such packets match no IPV4 or
@@ -83,7 +85,11 @@ VLOG_DEFINE_THIS_MODULE(netdev_dpdk_flow_emu);
  *
  * AGE is answered by queries (seconds since last hit, aged); the emulation
  * raises no RTE_ETH_EVENT_FLOW_AGED and has no rte_flow_get_aged_flows().
- */
+ *
+ * Handles carry the number of flushing port stops above their index, so
+ * that dpdk-flow-emu/show can count destroys and queries of handles from
+ * before a stop ("stale"), which the PMD applies to whatever rule has the
+ * index now. */
 
 /* Packet fields that rules match, in network byte order.  Parsed packets
  * and rules zero it first, so that it can be compared bytewise. */
@@ -98,6 +104,7 @@ struct emu_key {
     uint8_t tcp_flags;
     ovs_be16 tp_src;
     ovs_be16 tp_dst;
+    uint8_t vlan;               /* 1 if 'eth_type' is a VLAN TPID. */
 };
 
 enum emu_l3 { EMU_L3_ANY, EMU_L3_IPV4, EMU_L3_IPV6 };
@@ -158,6 +165,20 @@ struct emu_port {
     uint64_t n_refused;             /* validate() or create() failures. */
     uint64_t n_stop_flushed;        /* Rules that a port stop destroyed. */
     uint64_t n_unknown_destroys;    /* Of handles that name no rule. */
+
+    /* Port stops that flushed rules so far.  Handles carry it above their
+     * index (not on 32-bit systems), so that the emulation can tell a
+     * handle from before a stop from the same index given again after it
+     * (the PMD cannot), and count the operations on such stale handles:
+     * they act on whatever rule has the index now, as on mlx5. */
+    uint32_t n_stops;
+    uint64_t n_stale_destroys;
+    uint64_t n_stale_queries;
+
+    /* Accepts the ETH item's 'has_vlan' (attached with "has_vlan"), which
+     * dpif-offload-dpdk's own rules set: for tests that run them next to
+     * conntrack's. */
+    bool has_vlan;
 };
 
 /* Per DPDK port id, never freed: receive callbacks get a pointer to it, and
@@ -201,6 +222,8 @@ emu_parse(const struct rte_mbuf *m, struct emu_key *key, enum emu_l3 *l3,
     memcpy(&key->eth_dst, p, ETH_ADDR_LEN);
     memcpy(&key->eth_src, p + ETH_ADDR_LEN, ETH_ADDR_LEN);
     memcpy(&key->eth_type, p + 2 * ETH_ADDR_LEN, sizeof key->eth_type);
+    key->vlan = (key->eth_type == htons(ETH_TYPE_VLAN_8021Q)
+                 || key->eth_type == htons(ETH_TYPE_VLAN_8021AD));
     p += ETH_HEADER_LEN;
     len -= ETH_HEADER_LEN;
 
@@ -851,6 +874,12 @@ static const struct rte_flow_item_eth eth_supported = {
     .hdr.src_addr.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
     .hdr.ether_type = OVS_BE16_MAX,
 };
+static const struct rte_flow_item_eth eth_vlan_supported = {
+    .hdr.dst_addr.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+    .hdr.src_addr.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+    .hdr.ether_type = OVS_BE16_MAX,
+    .has_vlan = 1,
+};
 static const struct rte_flow_item_ipv4 ipv4_supported = {
     .hdr.fragment_offset = OVS_BE16_MAX,
     .hdr.next_proto_id = 0xff,
@@ -898,7 +927,8 @@ emu_parse_pattern(struct emu_port *port, const struct rte_flow_item *pattern,
             continue;
         } else if (item->type == RTE_FLOW_ITEM_TYPE_ETH) {
             item_layer = EMU_LAYER_L2;
-            supported = &eth_supported;
+            supported = (port && port->has_vlan ? &eth_vlan_supported
+                         : &eth_supported);
             mask = &rte_flow_item_eth_mask;
             size = sizeof eth_supported;
         } else if (item->type == RTE_FLOW_ITEM_TYPE_IPV4) {
@@ -968,6 +998,12 @@ emu_parse_pattern(struct emu_port *port, const struct rte_flow_item *pattern,
                           &mk->hdr.src_addr, ETH_ADDR_LEN);
             emu_put_field(&s->eth_type, &m->eth_type, &sp->hdr.ether_type,
                           &mk->hdr.ether_type, sizeof s->eth_type);
+            if (mk->has_vlan) {
+                /* Whether the frame has a tag, which the emulation tells by
+                 * its outer type (it parses nothing behind a tag). */
+                s->vlan = sp->has_vlan;
+                m->vlan = 0xff;
+            }
         } else if (item->type == RTE_FLOW_ITEM_TYPE_IPV4) {
             const struct rte_flow_item_ipv4 *sp = item->spec, *mk = mask;
 
@@ -1180,6 +1216,18 @@ emu_handle_alloc(struct emu_port *port, struct emu_rule *rule)
     return idx + 1;
 }
 
+/* The handle that rte_flow_create() returns for 'rule'. */
+static struct rte_flow *
+emu_handle_to_flow(const struct emu_port *port, uint32_t handle)
+{
+    uint64_t value = handle;
+
+    if (UINTPTR_MAX > UINT32_MAX) {
+        value |= (uint64_t) port->n_stops << 32;
+    }
+    return (struct rte_flow *) (uintptr_t) value;
+}
+
 static struct rte_flow *
 emu_create(struct rte_eth_dev *dev, const struct rte_flow_attr *attr,
            const struct rte_flow_item pattern[],
@@ -1236,7 +1284,7 @@ emu_create(struct rte_eth_dev *dev, const struct rte_flow_attr *attr,
     if (latency_us) {
         xnanosleep(latency_us * 1000LL);
     }
-    return (struct rte_flow *) (uintptr_t) handle;
+    return emu_handle_to_flow(port, handle);
 
 error:
     ovs_mutex_unlock(&emu_mutex);
@@ -1248,11 +1296,15 @@ error:
  * callers may pass a handle that another PMD (or an earlier attachment)
  * gave, or one whose rule a port stop destroyed. */
 static struct emu_rule *
-emu_rule_find(const struct emu_port *port, const struct rte_flow *flow)
+emu_rule_find(const struct emu_port *port, const struct rte_flow *flow,
+              bool *stale)
     OVS_REQUIRES(emu_mutex)
 {
-    uintptr_t idx = (uintptr_t) flow;
+    uint64_t value = (uintptr_t) flow;
+    uint32_t idx = value & UINT32_MAX;
 
+    *stale = (UINTPTR_MAX > UINT32_MAX && port->profile.stop_flushes
+              && (value >> 32) != port->n_stops);
     return idx >= 1 && idx <= port->n_handles ? port->handles[idx - 1] : NULL;
 }
 
@@ -1282,10 +1334,13 @@ emu_destroy(struct rte_eth_dev *dev, struct rte_flow *flow,
     struct emu_port *port;
     int err = 0;
 
+    bool stale = false;
+
     ovs_mutex_lock(&emu_mutex);
     port = emu_port_from_dev(dev);
     if (port) {
-        rule = emu_rule_find(port, flow);
+        rule = emu_rule_find(port, flow, &stale);
+        port->n_stale_destroys += stale;
     }
     if (rule) {
         emu_rule_destroy(port, rule);
@@ -1327,10 +1382,13 @@ emu_query(struct rte_eth_dev *dev, struct rte_flow *flow,
     struct emu_port *port;
     int err = 0;
 
+    bool stale = false;
+
     ovs_mutex_lock(&emu_mutex);
     port = emu_port_from_dev(dev);
     if (port) {
-        rule = emu_rule_find(port, flow);
+        rule = emu_rule_find(port, flow, &stale);
+        port->n_stale_queries += stale;
     }
     if (!rule) {
         err = rte_flow_error_set(error, EINVAL, RTE_FLOW_ERROR_TYPE_HANDLE,
@@ -1408,6 +1466,7 @@ emu_dev_stop(struct rte_eth_dev *dev)
                 emu_rule_destroy(port, rule);
                 port->n_stop_flushed++;
             }
+            port->n_stops++;
         }
     }
     ovs_mutex_unlock(&emu_mutex);
@@ -1513,6 +1572,13 @@ emu_unixctl_attach(struct unixctl_conn *conn, int argc, const char *argv[],
     uint16_t port_id;
     char *error;
 
+    bool has_vlan = false;
+
+    if (argc > 2 && !strcmp(argv[argc - 1], "has_vlan")) {
+        has_vlan = true;
+        argc--;
+    }
+
     /* A profile, or the actions of "ideal" to keep: "mark [count] [age]"
      * (for a port that lacks some). */
     profile = netdev_dpdk_flow_emu_profiles[0];
@@ -1595,6 +1661,7 @@ emu_unixctl_attach(struct unixctl_conn *conn, int argc, const char *argv[],
     port->port_id = port_id;
     port->name = xstrdup(argv[1]);
     port->profile = profile;
+    port->has_vlan = has_vlan;
     port->orig_ops = dev->dev_ops;
     port->ops = *dev->dev_ops;
     port->ops.flow_ops_get = emu_flow_ops_get;
@@ -1726,6 +1793,9 @@ emu_format_rule(struct ds *s, const struct emu_rule *rule)
                      emu_format_eth);
     emu_format_field(s, "eth_src", &k->eth_src, &m->eth_src, ETH_ADDR_LEN,
                      emu_format_eth);
+    if (m->vlan) {
+        ds_put_format(s, ",has_vlan=%d", k->vlan);
+    }
     emu_format_field(s, "eth_type", &k->eth_type, &m->eth_type,
                      sizeof k->eth_type, NULL);
     emu_format_field(s, "src", &k->ip_src, &m->ip_src, ip_len,
@@ -1803,6 +1873,12 @@ emu_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
             ds_put_format(&s, ", flushed by stop %"PRIu64
                           ", unknown destroys %"PRIu64,
                           port->n_stop_flushed, port->n_unknown_destroys);
+            if (port->n_stops) {
+                ds_put_format(&s, ", stops %"PRIu32", stale destroys %"
+                              PRIu64", stale queries %"PRIu64,
+                              port->n_stops, port->n_stale_destroys,
+                              port->n_stale_queries);
+            }
         }
         ds_put_char(&s, '\n');
         RCULIST_FOR_EACH_PROTECTED (rule, node, &port->rules) {
@@ -1826,7 +1902,8 @@ void
 netdev_dpdk_flow_emu_register(void)
 {
     unixctl_command_register("dpdk-flow-emu/attach",
-                             "PORT [PROFILE | mark [count] [age]]", 1, 4,
+                             "PORT [PROFILE | mark [count] [age]] "
+                             "[has_vlan]", 1, 5,
                              emu_unixctl_attach, NULL);
     unixctl_command_register("dpdk-flow-emu/detach", "PORT", 1, 1,
                              emu_unixctl_detach, NULL);

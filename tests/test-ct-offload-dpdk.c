@@ -770,26 +770,28 @@ test_rules(struct ovs_cmdl_context *ctx OVS_UNUSED)
                                             &found, &dir));
     inst->class->conn_del(inst, &live);
 
-    /* Not offloaded: other protocols, ports that are not ours or not
-     * DPDK ports. */
+    /* Not offloaded: other protocols. */
     struct ct_offload_conn conn;
     fake_port_add(3, 1)->dpdk = false;
     conn_init(&conn, AF_INET, IPPROTO_ICMP, 0, 1, 2);
     ovs_assert(!inst->class->can_offload(inst, &conn));
     conn_init(&conn, AF_INET, IPPROTO_SCTP, 5, 1, 2);
     ovs_assert(!inst->class->can_offload(inst, &conn));
-    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 3, 2);
-    ovs_assert(!inst->class->can_offload(inst, &conn));
-    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 9, 2);
-    ovs_assert(!inst->class->can_offload(inst, &conn));
     /* NAT is fine: software still rewrites marked packets. */
     conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 1, 2);
     conn.nat_action = 1;
     ovs_assert(inst->class->can_offload(inst, &conn));
-    /* The reply port must be ours and a DPDK port too. */
-    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 1, 3);
-    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
-    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 1, 9);
+    /* A port that is not a DPDK port (3) or not ours (9) leaves its
+     * direction to software; the other one is offloaded. */
+    static const uint32_t pairs[][2] = { {3, 2}, {9, 2}, {1, 3}, {1, 9} };
+    for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+        conn_init(&conn, AF_INET, IPPROTO_TCP, 5, pairs[i][0], pairs[i][1]);
+        ovs_assert(!offload(inst, &conn));
+        ovs_assert(n_live_rules() == 1);
+        inst->class->conn_del(inst, &conn);
+    }
+    /* Neither: passed on. */
+    conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 3, 9);
     ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
     ovs_assert(!n_live_rules());
 
@@ -822,18 +824,21 @@ test_probe(struct ovs_cmdl_context *ctx OVS_UNUSED)
     ovs_assert(!inst->class->conn_add(inst, &conn));
     ovs_assert(fake.n_validate == 7);
 
-    /* Without COUNT or MARK: no offload, counted as refusals.  Without
-     * MARK at full width, 16 bits were tried too. */
+    /* Without COUNT or MARK: no offload, counted as refusals, once per
+     * direction.  (conn_add() takes the connection while a port that
+     * could carry its reply is known.)  Without MARK at full width, 16
+     * bits were tried too. */
     conn_init(&conn, AF_INET, IPPROTO_TCP, 2, 2, 2);
-    ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
-    ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(!inst->class->conn_add(inst, &conn));
+    ovs_assert(inst->class->conn_established(inst, &conn, NULL)
+               == EOPNOTSUPP);
     ovs_assert(fake.n_validate == 7 + 1 + 4);
     conn_init(&conn, AF_INET, IPPROTO_TCP, 3, 3, 3);
-    ovs_assert(inst->class->conn_add(inst, &conn) == EOPNOTSUPP);
+    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
     /* RSS and then, on this port of one queue, QUEUE. */
     ovs_assert(fake.n_validate == 12 + 1 + 8);
     ovs_assert(fake.last_validate_mark == CT_OFFLOAD_DPDK_NARROW_MARK_MAX);
-    ovs_assert(coverage_take(&counter_ct_offload_dpdk_refused) == 3);
+    ovs_assert(coverage_take(&counter_ct_offload_dpdk_refused) == 4);
 
     /* Without AGE: MARK and COUNT only. */
     conn_init(&conn, AF_INET, IPPROTO_UDP, 4, 4, 4);
@@ -843,15 +848,16 @@ test_probe(struct ovs_cmdl_context *ctx OVS_UNUSED)
     check_rule(&fake.rules[1], &conn.tuple[CT_OFFLOAD_DIR_REPLY], no_age,
                false);
 
-    /* Reply on a port without offload: refused, nothing installed. */
+    /* Reply on a port without offload: the original direction only. */
     conn_init(&conn, AF_INET, IPPROTO_TCP, 5, 1, 3);
-    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
-    ovs_assert(n_live_rules() == 2);
+    ovs_assert(!offload(inst, &conn));
+    ovs_assert(n_live_rules() == 3);
 
     expect_debug(inst,
-        "dpdk: 1 connections, 0 conflicts\n"
+        "dpdk: 2 connections, 0 conflicts\n"
+        "one way: 1 original only, 0 reply only (so far 1, 0)\n"
         "port 1: p1 (dpdk port 101): strategy partial (MARK, COUNT, AGE), "
-        "rules 0, created 0, refused 0\n"
+        "rules 1, created 1, refused 0\n"
         "  protocols: TCP UDP, marks: 24-bit (probed), table: root, "
         "fate: RSS, retries 0, downgrades 0\n"
         "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 0, EINVAL 0, EAGAIN 0, "
@@ -863,7 +869,7 @@ test_probe(struct ovs_cmdl_context *ctx OVS_UNUSED)
         "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 0, EINVAL 0, EAGAIN 0, "
         "other 0\n"
         "port 3: p3 (dpdk port 103): strategy none (MARK: Operation not "
-        "supported (no mark)), rules 0, created 0, refused 2\n"
+        "supported (no mark)), rules 0, created 0, refused 3\n"
         "  protocols: none, marks: 16-bit (probed), table: root, "
         "fate: QUEUE 0, retries 0, downgrades 0\n"
         "  failures: ENOSPC 0, ENOMEM 0, ENOTSUP 0, EINVAL 0, EAGAIN 0, "
@@ -879,15 +885,18 @@ test_probe(struct ovs_cmdl_context *ctx OVS_UNUSED)
     struct json *json = json_object_create();
     inst->class->get_debug(inst, NULL, json);
     char *s = json_to_string(json, JSSF_SORT);
-    ovs_assert(strstr(s, "\"dpdk_connections\":1"));
+    ovs_assert(strstr(s, "\"dpdk_connections\":2"));
+    ovs_assert(strstr(s, "\"dpdk_original_only\":1"));
     ovs_assert(strstr(s, "\"4\":{\"age\":false,\"created\":2,"
                          "\"downgrades\":0,\"dpdk_port_id\":104,"
                          "\"failures\":{\"EAGAIN\":0,\"EINVAL\":0,"
                          "\"ENOMEM\":0,\"ENOSPC\":0,\"ENOTSUP\":0,"
                          "\"other\":0},\"fate\":\"RSS\","
+                         "\"forgotten\":0,\"lost\":0,"
                          "\"marks\":\"24-bit\","
                          "\"name\":\"p4\",\"protocols\":\"TCP UDP\","
-                         "\"refused\":0,\"retries\":0,\"rules\":2,"
+                         "\"refused\":0,\"reoffloaded\":0,"
+                         "\"restarts\":0,\"retries\":0,\"rules\":2,"
                          "\"strategy\":\"partial\",\"table\":\"root\"}"));
     ovs_assert(strstr(s, "\"reason\":\"MARK: Operation not supported "
                          "(no mark)\""));
@@ -1287,9 +1296,10 @@ test_downgrade(struct ovs_cmdl_context *ctx OVS_UNUSED)
     fake.fail_creates = 1;
     ovs_assert(offload(inst, &conns[1]) == EINVAL);
     ovs_assert(coverage_take(&counter_ct_offload_dpdk_downgrade) == 1);
+    /* A new connection: its reply direction only, on p2. */
     conn_init(&conn, AF_INET, IPPROTO_UDP, 30, 1, 2);
-    ovs_assert(offload(inst, &conn) == EOPNOTSUPP);
-    ovs_assert(n_live_rules() == 2);
+    ovs_assert(!offload(inst, &conn));
+    ovs_assert(n_live_rules() == 3);
     char *s = debug_text(inst);
     ovs_assert(strstr(s, "port 1: p1 (dpdk port 101): strategy none "
                          "(create failed: EINVAL), rules 1, created 1, "
@@ -1567,6 +1577,206 @@ test_flush(struct ovs_cmdl_context *ctx OVS_UNUSED)
     teardown(inst);
 }
 
+/* The port stops, as netdev-dpdk does on MTU, queue and reset changes: its
+ * rules go, as on mlx5 (and the fake asserts that no destroy or query uses
+ * a dead rule's handle). */
+static void
+fake_port_stop(struct fake_port *p)
+{
+    ct_offload_dpdk_port_state_changed(p->port_id, false);
+    for (size_t i = 0; i < fake.n_rules; i++) {
+        if (fake.rules[i].port_id == p->port_id) {
+            fake.rules[i].live = false;
+        }
+    }
+    memset(&p->usage, 0, sizeof p->usage);
+}
+
+static void
+fake_port_start(struct fake_port *p)
+{
+    ct_offload_dpdk_port_state_changed(p->port_id, true);
+}
+
+/* The live rule on 'p' with 'mark', or NULL. */
+static const struct fake_rule *
+fake_rule_find(const struct fake_port *p, uint32_t mark)
+{
+    for (size_t i = 0; i < fake.n_rules; i++) {
+        const struct fake_rule *r = &fake.rules[i];
+
+        if (r->live && r->port_id == p->port_id && r->mark == mark) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* A port stop takes its rules away: their handles are forgotten, never
+ * destroyed or queried, and the rules come back on the next call once the
+ * port runs, with the port as it is then. */
+static void
+test_restart(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload *inst = setup();
+    struct fake_port *p1 = fake_port_add(1, 2);
+    struct fake_port *p2 = fake_port_add(2, 2);
+    struct ct_offload_conn conns[3], other;
+    struct ct_offload_hw_stats stats;
+    uint32_t marks[3];
+    int n_destroy;
+
+    for (int i = 0; i < 3; i++) {
+        conn_init(&conns[i], AF_INET, IPPROTO_TCP, 1000 + i, 1, 2);
+        ovs_assert(!offload(inst, &conns[i]));
+    }
+    for (int i = 0; i < 3; i++) {
+        marks[i] = fake.rules[2 * i + 1].mark;
+        ovs_assert(fake.rules[2 * i + 1].port_id == p2->port_id);
+    }
+    ovs_assert(n_live_rules() == 6);
+
+    /* p2 stops.  Updates query p1's rules only. */
+    fake_port_stop(p2);
+    n_destroy = fake.n_destroy;
+    ovs_assert(n_live_rules() == 3);
+    fake.rules[0].hits = 5;
+    ovs_assert(!inst->class->conn_update(inst, &conns[0], &stats));
+    ovs_assert(stats.packets == 5);
+
+    /* A connection established meanwhile is not offloaded at all (its
+     * rule on p1 is taken out again), nor counted as a failure of p2. */
+    conn_init(&other, AF_INET, IPPROTO_UDP, 2000, 1, 2);
+    ovs_assert(offload(inst, &other) == ENETDOWN);
+    ovs_assert(fake.n_destroy == n_destroy + 1);
+
+    /* A connection removed meanwhile: only its rule on p1 is destroyed. */
+    inst->class->conn_del(inst, &conns[2]);
+    ovs_assert(fake.n_destroy == n_destroy + 2);
+    ovs_assert(n_live_rules() == 2);
+
+    /* p2 runs again, with 4 queues now.  The next call brings its rules
+     * back, with their marks, spread over the 4 queues. */
+    p2->n_rxq = 4;
+    fake_port_start(p2);
+    ovs_assert(n_live_rules() == 2);
+    ovs_assert(!inst->class->conn_update(inst, &conns[1], &stats));
+    ovs_assert(n_live_rules() == 4);
+    for (int i = 0; i < 2; i++) {
+        const struct fake_rule *r = fake_rule_find(p2, marks[i]);
+
+        ovs_assert(r);
+        check_rule(r, &conns[i].tuple[CT_OFFLOAD_DIR_REPLY], p2, true);
+        ovs_assert(r->actions[3].type == RTE_FLOW_ACTION_TYPE_RSS);
+        ovs_assert(ALIGNED_CAST(const struct rte_flow_action_rss *,
+                                r->actions[3].conf)->queue_num == 4);
+    }
+    ovs_assert(!fake_rule_find(p2, marks[2]));
+
+    /* Marks still resolve, and the new rules count from 0. */
+    const struct ct_offload_conn *found;
+    enum ct_offload_dir dir;
+    ovs_assert(ct_offload_dpdk_mark_lookup(inst, marks[1], &found, &dir)
+               && found == &conns[1] && dir == CT_OFFLOAD_DIR_REPLY);
+    for (size_t i = 0; i < fake.n_rules; i++) {
+        if (fake.rules[i].live && fake.rules[i].port_id == p2->port_id) {
+            fake.rules[i].hits = 1;
+        }
+    }
+    ovs_assert(!inst->class->conn_update(inst, &conns[0], &stats));
+    ovs_assert(stats.packets == 5 + 1);
+
+    char *s = debug_text(inst);
+    ovs_assert(strstr(s, "dpdk: 2 connections, 0 conflicts\n"));
+    ovs_assert(strstr(s, "  restarts 1: handles forgotten 3, rules "
+                      "re-offloaded 2, lost 0\n"));
+    free(s);
+
+    /* A stop of p1 with no start: removal forgets its handles. */
+    fake_port_stop(p1);
+    n_destroy = fake.n_destroy;
+    for (int i = 0; i < 2; i++) {
+        inst->class->conn_del(inst, &conns[i]);
+    }
+    ovs_assert(fake.n_destroy == n_destroy + 2);
+    ovs_assert(!n_live_rules());
+    fake_port_start(p1);
+    teardown(inst);
+}
+
+/* A connection with one port that cannot carry it is offloaded in the
+ * direction that arrives on the other one. */
+static void
+test_one_way(struct ovs_cmdl_context *ctx OVS_UNUSED)
+{
+    struct ct_offload *inst = setup();
+    struct fake_port *p1 = fake_port_add(1, 1);
+    struct fake_port *p2 = fake_port_add(2, 1);
+    struct fake_port *p3 = fake_port_add(3, 1);
+    struct ct_offload_conn conns[4];
+    struct ct_offload_hw_stats stats;
+
+    p2->mark = false;           /* Strategy none. */
+    p3->dpdk = false;           /* No rte_flow: vhost-user, say. */
+
+    /* Nothing known to carry connections yet: a connection from p3 is
+     * passed on at once. */
+    conn_init(&conns[0], AF_INET, IPPROTO_TCP, 1, 3, 1);
+    ovs_assert(inst->class->conn_add(inst, &conns[0]) == EOPNOTSUPP);
+
+    /* p1 -> p2 and p1 -> p3: the original direction. */
+    conn_init(&conns[0], AF_INET, IPPROTO_TCP, 1, 1, 2);
+    ovs_assert(!offload(inst, &conns[0]));
+    ovs_assert(n_live_rules() == 1);
+    check_rule(&fake.rules[0], &conns[0].tuple[CT_OFFLOAD_DIR_ORIG], p1,
+               true);
+    conn_init(&conns[1], AF_INET, IPPROTO_UDP, 2, 1, 3);
+    ovs_assert(!offload(inst, &conns[1]));
+    ovs_assert(n_live_rules() == 2);
+
+    /* p3 -> p1, now that p1 is known: the reply direction. */
+    conn_init(&conns[2], AF_INET6, IPPROTO_TCP, 3, 3, 1);
+    ovs_assert(!offload(inst, &conns[2]));
+    ovs_assert(n_live_rules() == 3);
+    check_rule(&fake.rules[2], &conns[2].tuple[CT_OFFLOAD_DIR_REPLY], p1,
+               true);
+    ovs_assert(fake.rules[2].mark & 1);
+
+    /* p2 -> p3: neither. */
+    conn_init(&conns[3], AF_INET, IPPROTO_TCP, 4, 2, 3);
+    ovs_assert(offload(inst, &conns[3]) == EOPNOTSUPP);
+    ovs_assert(n_live_rules() == 3);
+
+    /* Updates read the one rule. */
+    fake.rules[2].hits = 7;
+    ovs_assert(!inst->class->conn_update(inst, &conns[2], &stats));
+    ovs_assert(stats.packets == 7 && stats.last_used);
+
+    char *s = debug_text(inst);
+    ovs_assert(strstr(s, "dpdk: 3 connections, 0 conflicts\n"
+                      "one way: 2 original only, 1 reply only "
+                      "(so far 2, 1)\n"));
+    free(s);
+
+    struct json *json = json_object_create();
+    inst->class->get_debug(inst, NULL, json);
+    s = json_to_string(json, JSSF_SORT);
+    ovs_assert(strstr(s, "\"dpdk_original_only\":2"));
+    ovs_assert(strstr(s, "\"dpdk_reply_only\":1"));
+    free(s);
+    json_destroy(json);
+
+    for (int i = 0; i < 3; i++) {
+        inst->class->conn_del(inst, &conns[i]);
+    }
+    ovs_assert(!n_live_rules());
+    s = debug_text(inst);
+    ovs_assert(strstr(s, "one way: 0 original only, 0 reply only "
+                      "(so far 2, 1)\n"));
+    free(s);
+    teardown(inst);
+}
+
 /* Through the core: connections offloaded by the offload thread, marked
  * packets resolved to them, port removal and deletion. */
 static void
@@ -1687,6 +1897,8 @@ static const struct ovs_cmdl_command commands[] = {
     {"update", NULL, 0, 0, test_update, OVS_RO},
     {"flush", NULL, 0, 0, test_flush, OVS_RO},
     {"core", NULL, 0, 0, test_core, OVS_RO},
+    {"restart", NULL, 0, 0, test_restart, OVS_RO},
+    {"one-way", NULL, 0, 0, test_one_way, OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };
 
