@@ -28,9 +28,14 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-/* Driver-side definitions: the emulation stands in for a PMD. */
+/* Driver-side definitions: the emulation stands in for a PMD.  DPDK
+ * installs them only when built with -Denable_driver_sdk=true; without
+ * them, only the PMD profiles and their checks are built (the unit tests'
+ * fake of rte_flow uses them), and dpdk-flow-emu/attach does not exist. */
+#ifdef HAVE_RTE_FLOW_DRIVER_H
 #include <ethdev_driver.h>
 #include <rte_flow_driver.h>
+#endif
 
 #include "netdev.h"
 #include "netdev-dpdk.h"
@@ -47,6 +52,8 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(netdev_dpdk_flow_emu);
+
+#ifdef HAVE_RTE_FLOW_DRIVER_H
 
 /* How the emulation works.
  *
@@ -468,6 +475,8 @@ emu_put_field(void *dst_spec_, void *dst_mask_, const void *spec_,
     }
 }
 
+#endif /* HAVE_RTE_FLOW_DRIVER_H */
+
 /* PMD profiles.
  *
  * Each profile restates, in our words, what one PMD of DPDK 25.11 does with
@@ -868,6 +877,7 @@ netdev_dpdk_flow_emu_check(
     return 0;
 }
 
+#ifdef HAVE_RTE_FLOW_DRIVER_H
 /* Fields of each item that the emulation matches. */
 static const struct rte_flow_item_eth eth_supported = {
     .hdr.dst_addr.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
@@ -1898,9 +1908,12 @@ emu_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
     ds_destroy(&s);
 }
 
+#endif /* HAVE_RTE_FLOW_DRIVER_H */
+
 void
 netdev_dpdk_flow_emu_register(void)
 {
+#ifdef HAVE_RTE_FLOW_DRIVER_H
     unixctl_command_register("dpdk-flow-emu/attach",
                              "PORT [PROFILE | mark [count] [age]] "
                              "[has_vlan]", 1, 5,
@@ -1909,4 +1922,5 @@ netdev_dpdk_flow_emu_register(void)
                              emu_unixctl_detach, NULL);
     unixctl_command_register("dpdk-flow-emu/show", "[PORT]", 0, 1,
                              emu_unixctl_show, NULL);
+#endif
 }
