@@ -82,10 +82,13 @@ OVS_TREE=$ovs_tree DPDK_PREFIX=$prefix "$top/tools/build.sh"
     || die "configure found rte_flow_driver.h"
 grep -q '^#define DPDK_NETDEV 1' "$ovs_tree/config.h" \
     || die "configure did not enable DPDK"
-"$ovs_tree/vswitchd/ovs-vswitchd" --version | grep -q '^DPDK 25.11' \
+"$ovs_tree/vswitchd/ovs-vswitchd" --version > "$work/version"
+grep -q '^DPDK 25.11' "$work/version" \
     || die "ovs-vswitchd is not linked with DPDK"
-if nm "$ovs_tree/vswitchd/ovs-vswitchd" | grep -q ' ct_offload_dpdk_class$'
-then
+! grep -q 'dpdk-flow-emu/attach' "$ovs_tree/vswitchd/ovs-vswitchd" \
+    || die "the rte_flow emulation was built"
+nm "$ovs_tree/vswitchd/ovs-vswitchd" > "$work/symbols"
+if grep -q ' ct_offload_dpdk_class$' "$work/symbols"; then
     note "the DPDK conntrack offload provider is built in"
 else
     die "the DPDK conntrack offload provider is missing"
