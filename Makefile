@@ -21,27 +21,26 @@ JOBS ?= $(shell nproc)
 export JOBS
 
 .PHONY: all build deps materialise check check-full check-system \
-        check-sanitize check-valgrind fuzz demo bench series writeback \
-        clean distclean
+        check-sanitize check-valgrind check-bisect check-dpdk-default fuzz \
+        demo bench soak series writeback clean distclean
 
 all: build
 
+# Installs missing build dependencies (apt-get); quiet when none is
+# missing.  Everything that materialises or builds runs it first.
 deps:
 	@tools/deps.sh
 
-materialise:
+materialise: deps
 	@tools/materialise.sh
 
-# DPDK=no builds Open vSwitch without DPDK; by default DPDK 25.11.2 is
-# built (once per machine, see tools/build-dpdk.sh) and linked statically.
-DPDK ?= yes
+# DPDK=auto (the default) builds DPDK 25.11.2 (once per machine, see
+# tools/build-dpdk.sh) and links it statically when its source can be had,
+# and otherwise builds without it; DPDK=yes insists, DPDK=no never uses it.
+DPDK ?= auto
 build: materialise
-	@if [ "$(DPDK)" = no ]; then \
-	    DPDK_PREFIX= tools/build.sh; \
-	else \
-	    tools/build-dpdk.sh && \
-	    DPDK_PREFIX=$$(cat build/dpdk-prefix) tools/build.sh; \
-	fi
+	@DPDK=$(DPDK) tools/build-dpdk.sh
+	@DPDK_PREFIX=$$(cat build/dpdk-prefix) tools/build.sh
 
 # The README's test command: builds, runs the affected part of the upstream
 # testsuite plus ours, ends with "N passed, N failed".
@@ -58,7 +57,7 @@ check-system:
 
 # Our tests and upstream's conntrack tests under ASan and UBSan, in a tree
 # of their own (build/sanitize).
-check-sanitize:
+check-sanitize: deps
 	@tools/check-sanitize.sh
 
 # Our tests with every Open vSwitch program under valgrind (upstream's
@@ -67,10 +66,11 @@ check-sanitize:
 check-valgrind: build
 	@$(MAKE) -C build/ovs check-valgrind TESTSUITEFLAGS="-k ct-offload"
 
-# Differential fuzzing, longer than the seeds that make check runs:
+# Differential fuzzing, longer than the seeds that make check runs: the
+# defaults send about 1.3 million packets (about a minute).
 # make fuzz SEEDS="1 2 3" STEPS=20000
 SEEDS ?= $(shell seq 100 109)
-STEPS ?= 20000
+STEPS ?= 40000
 fuzz: build
 	@$(MAKE) -s -C build/ovs tests/ovstest
 	@for s in $(SEEDS); do \
@@ -82,18 +82,41 @@ demo: build
 
 # Cost and gain of the offload, measured against pristine 4.0.0 (builds both
 # trees under build/bench, then about 3 minutes of measurements).
-bench:
+bench: deps
 	@tools/bench.sh
 
+# Exports build/series/*.patch with a cover letter, authored and signed
+# off by your git identity (git config user.name and user.email).
 series: materialise
 	@tools/series.sh
+
+# Builds every prefix of the series in build/bisect and runs the tests that
+# exist at that point (-k ct-offload); slow, not part of CI.
+check-bisect: materialise
+	@DPDK=$(DPDK) tools/build-dpdk.sh
+	@DPDK_PREFIX=$$(cat build/dpdk-prefix) tools/check-bisect.sh
+
+# Soak: SOAK_MINUTES (default 30) of conntrack churn with flushes, port
+# changes, hw-offload-ct toggles, failure injection and full tables on the
+# dummy datapath, checking memory, RCU, the offload accounting, the log and
+# a clean exit; writes build/soak/report.txt and ends with "soak: PASS" or
+# "soak: FAIL <reason>".  make soak SOAK_MINUTES=3 for a short run.
+SOAK_MINUTES ?= 30
+soak: build
+	@SOAK_MINUTES=$(SOAK_MINUTES) tools/soak.sh
+
+# Builds the series against a copy of our DPDK without its driver SDK
+# headers (as meson installs DPDK by default), in build/dpdk-default.
+check-dpdk-default: build
+	@tools/check-dpdk-default.sh
 
 writeback:
 	@tools/writeback.sh
 
 clean:
 	@if [ -f build/ovs/Makefile ]; then $(MAKE) -s -C build/ovs clean; fi
-	rm -rf build/series build/check build/demo
+	rm -rf build/series build/check build/demo build/bisect build/bisect-logs \
+	       build/soak build/dpdk-default
 
 distclean:
 	rm -rf build

@@ -14,7 +14,9 @@
 # limitations under the License.
 
 # Installs the Debian 12 packages needed to build and test, only if some
-# are missing.
+# are missing; prints nothing when all are there.  The Makefile runs it
+# before anything that materialises or builds, so "make demo" and "make
+# check" need no set-up step.
 
 set -euo pipefail
 
@@ -26,8 +28,8 @@ packages=(
     python3 python3-sortedcontainers python3-netaddr python3-pyparsing
     # DPDK build.
     meson ninja-build python3-pyelftools
-    # Testsuite helpers.
-    procps iproute2 tcpdump
+    # Testsuite helpers (openssl makes the testsuite's certificates).
+    procps iproute2 tcpdump openssl
 )
 # Upstream's system testsuite (tools/check-system.sh, not CI): traffic in
 # namespaces.
