@@ -1213,21 +1213,17 @@ ct_offload_do_established(struct instance_array *array,
             /* If a teardown or removal won the race, its event is queued
              * and takes the rules out again. */
             ocon_transition(ocon, 1u << OCON_HELD, OCON_IN_HW);
-        } else if (ops[i].error == EOPNOTSUPP) {
-            /* Passed on, as in ct_offload_do_add(): not a failure. */
-            p->n_refused++;
-            COVERAGE_INC(ct_offload_refused);
-            dels[n_dels] = (struct ct_offload_op) {
-                .type = CT_OFFLOAD_OP_DEL,
-                .conn = &ocon->up,
-            };
-            del_ptrs[n_dels] = &dels[n_dels];
-            n_dels++;
-            failed[n_failed++] = ocon;
         } else {
-            p->n_failed++;
-            COVERAGE_INC(ct_offload_failed);
-            ct_offload_log_failure(inst, "offload", &ocon->up, ops[i].error);
+            if (ops[i].error == EOPNOTSUPP) {
+                /* Passed on, as in ct_offload_do_add(): not a failure. */
+                p->n_refused++;
+                COVERAGE_INC(ct_offload_refused);
+            } else {
+                p->n_failed++;
+                COVERAGE_INC(ct_offload_failed);
+                ct_offload_log_failure(inst, "offload", &ocon->up,
+                                       ops[i].error);
+            }
             dels[n_dels] = (struct ct_offload_op) {
                 .type = CT_OFFLOAD_OP_DEL,
                 .conn = &ocon->up,
