@@ -92,7 +92,7 @@ show ovs-appctl dpctl/dump-conntrack -s
 show ovs-appctl dpctl/ct-stats-show
 show ovs-appctl ct-offload/show
 
-step "More traffic: the emulated hardware counts it, software skips it"
+step "More traffic: the emulated hardware counts it; conntrack skips only its lookup"
 for i in 4 5 6 7 8; do
     send p1 tcp $c $s PA $((1001 + (i - 1) * 100)) 5001 100
     send p2 tcp $s $c A 5001 $((1001 + i * 100))
@@ -100,7 +100,7 @@ for i in 4 5 6 7 8; do
 done
 show ovs-appctl ct-offload-dummy/show
 
-step "Aging: 3 x 25 s of hardware-only UDP traffic (UDP times out after 30 s)"
+step "Aging: 3 x 25 s of UDP traffic through the hardware (UDP times out after 30 s)"
 for i in 1 2 3; do
     ovs-appctl time/warp 25000 1000 > /dev/null
     send p1 udp 10.0.0.1:5000 10.0.0.2:53 20
@@ -108,7 +108,8 @@ done
 ovs-appctl time/warp 1000 100 > /dev/null
 show ovs-appctl dpctl/dump-conntrack
 show ovs-appctl ct-offload/show dummy@ovs-dummy
-echo "(updates / kept alive: the sweeper asked hardware before expiring)"
+echo "(this hardware hands every packet to software, whose timer keeps the"
+echo " connection alive; only hardware that forwards by itself is asked)"
 
 step "Aging: no more traffic, 60 s later the UDP connection is gone"
 ovs-appctl time/warp 60000 1000 > /dev/null
