@@ -21,7 +21,8 @@ JOBS ?= $(shell nproc)
 export JOBS
 
 .PHONY: all build deps materialise check check-full check-system \
-        check-sanitize check-valgrind check-bisect check-dpdk-default fuzz \
+        check-sanitize check-valgrind check-bisect check-dpdk check-dpdk-default \
+        fuzz \
         demo bench soak series writeback clean distclean
 
 all: build
@@ -54,6 +55,13 @@ check-full: build
 # Upstream's conntrack system tests (root), pristine vs ours with hw-offload.
 check-system:
 	@tools/check-system.sh
+
+# Upstream's DPDK system tests (root, hugepages) on pristine 4.0.0 built
+# with the same DPDK, on ours, and on ours with hw-offload=true.
+check-dpdk: materialise
+	@DPDK=yes tools/build-dpdk.sh
+	@DPDK_PREFIX=$$(cat build/dpdk-prefix) tools/build.sh
+	@tools/check-dpdk.sh
 
 # Our tests and upstream's conntrack tests under ASan and UBSan, in a tree
 # of their own (build/sanitize).
