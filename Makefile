@@ -63,8 +63,8 @@ check-dpdk: materialise
 	@DPDK_PREFIX=$$(cat build/dpdk-prefix) tools/build.sh
 	@tools/check-dpdk.sh
 
-# Our tests and upstream's conntrack tests under ASan and UBSan, in a tree
-# of their own (build/sanitize).
+# Upstream's conntrack tests (and ours) under ASan and UBSan, in trees of
+# their own (build/sanitize, build/sanitize-pristine), compared.
 check-sanitize: deps
 	@tools/check-sanitize.sh
 
