@@ -60,14 +60,7 @@ if ! grep -q -E 'HugePages_Free: *[1-9]' /proc/meminfo; then
 fi
 grep -q -E 'HugePages_Free: *[1-9]' /proc/meminfo || die "no free hugepages"
 
-if [ ! -d "$pristine_dpdk" ]; then
-    rm -rf "$pristine_dpdk.tmp"
-    "$top/tools/fetch-ovs.sh" "$pristine_dpdk.tmp"
-    mkdir -p "$pristine_dpdk.tmp/debian"
-    : > "$pristine_dpdk.tmp/debian/automake.mk"
-    rm -f "$pristine_dpdk.tmp/configure"
-    mv "$pristine_dpdk.tmp" "$pristine_dpdk"
-fi
+unpack_pristine "$pristine_dpdk"
 OVS_TREE=$pristine_dpdk DPDK_PREFIX=$dpdk_prefix "$top/tools/build.sh"
 
 pass='ok|expected failure \(.*\)'

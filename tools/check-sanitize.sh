@@ -37,14 +37,7 @@ upstream_keys="-k conntrack -k dpif-netdev -k nat"
 mkdir -p "$logdir"
 
 OVS_TREE=$ours "$top/tools/materialise.sh"
-if [ ! -d "$pristine_san" ]; then
-    rm -rf "$pristine_san.tmp"
-    "$top/tools/fetch-ovs.sh" "$pristine_san.tmp"
-    mkdir -p "$pristine_san.tmp/debian"
-    : > "$pristine_san.tmp/debian/automake.mk"
-    rm -f "$pristine_san.tmp/configure"
-    mv "$pristine_san.tmp" "$pristine_san"
-fi
+unpack_pristine "$pristine_san"
 for t in "$ours" "$pristine_san"; do
     OVS_TREE=$t CONFIGURE_CFLAGS=$flags \
     CONFIGURE_LDFLAGS=-fsanitize=address,undefined DPDK_PREFIX= \

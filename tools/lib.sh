@@ -64,18 +64,24 @@ tree_is_dirty() {
     [ -n "$(tree_edits)" ]
 }
 
-# Unpacks pristine 4.0.0 into build/pristine, once, and builds it there:
-# the reference that check-full.sh and check-system.sh compare ours with.
-build_pristine() {
-    if [ ! -d "$pristine" ]; then
-        rm -rf "$pristine.tmp"
-        "$top/tools/fetch-ovs.sh" "$pristine.tmp"
-        mkdir -p "$pristine.tmp/debian"
-        : > "$pristine.tmp/debian/automake.mk"
+# Unpacks pristine 4.0.0 into DIR, once, ready for tools/build.sh.
+unpack_pristine() {
+    local dir=$1
+    if [ ! -d "$dir" ]; then
+        rm -rf "$dir.tmp"
+        "$top/tools/fetch-ovs.sh" "$dir.tmp"
+        mkdir -p "$dir.tmp/debian"
+        : > "$dir.tmp/debian/automake.mk"
         # The tarball's configure comes from another autotools version:
         # build.sh runs boot.sh again.
-        rm -f "$pristine.tmp/configure"
-        mv "$pristine.tmp" "$pristine"
+        rm -f "$dir.tmp/configure"
+        mv "$dir.tmp" "$dir"
     fi
+}
+
+# Builds pristine 4.0.0 in build/pristine: the reference that
+# check-full.sh and check-system.sh compare ours with.
+build_pristine() {
+    unpack_pristine "$pristine"
     OVS_TREE=$pristine "$top/tools/build.sh"
 }
