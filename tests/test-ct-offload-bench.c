@@ -39,6 +39,7 @@
 
 #include "command-line.h"
 #include "conntrack.h"
+#include "csum.h"
 #include "ct-dpif.h"
 #include "ct-offload.h"
 #include "ct-offload-provider.h"
@@ -69,7 +70,7 @@
 
 /* Large enough that no event is dropped however far the producer runs
  * ahead of the offload thread, which would skew every figure. */
-#define QUEUE_SIZE "8000000"
+#define QUEUE_SIZE "20000000"
 
 #define BATCH NETDEV_MAX_BURST
 
@@ -996,6 +997,9 @@ cmd_scale(struct ovs_cmdl_context *ctx)
     memset(oconns, 0xff, n * sizeof *oconns);
     world_init(&w, on);
     world_ct_init(&w);
+    /* Above conntrack's default limit of 3 million, the 4M point would
+     * measure refused connections. */
+    conntrack_set_maxconns(w.ct, MAX(n, 3000000));
     put_result("scale.sizeof_ct_offload_conn", sizeof(struct ct_offload_conn));
 
     long long rss0 = rss_bytes();
@@ -1044,11 +1048,134 @@ cmd_scale(struct ovs_cmdl_context *ctx)
     free(oconns);
 }
 
+/* Builds a TCP segment of connection 'i' (client side unless 'reply'),
+ * with 'flags', 'seq', 'ack' and 'len' bytes of payload. */
+static struct dp_packet *
+make_tcp_packet(size_t i, bool reply, uint16_t flags, uint32_t seq,
+                uint32_t ack, size_t len)
+{
+    struct dp_packet *pkt = dp_packet_new(0);
+    uint32_t client = CLIENT_BASE + i / PORTS_PER_IP;
+    uint16_t port = PORT_BASE + i % PORTS_PER_IP;
+    struct tcp_header *tcp;
+    struct flow flow;
+
+    memset(&flow, 0, sizeof flow);
+    flow.dl_type = htons(ETH_TYPE_IP);
+    flow.dl_src = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 01);
+    flow.dl_dst = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 02);
+    flow.nw_src = htonl(reply ? SERVER : client);
+    flow.nw_dst = htonl(reply ? client : SERVER);
+    flow.nw_proto = IPPROTO_TCP;
+    flow.nw_ttl = 64;
+    flow.tp_src = htons(reply ? SERVER_PORT : port);
+    flow.tp_dst = htons(reply ? port : SERVER_PORT);
+    flow.tcp_flags = htons(flags);
+    flow_compose(pkt, &flow, NULL, len, false);
+
+    /* flow_compose() leaves sequence numbers and window at zero. */
+    tcp = dp_packet_l4(pkt);
+    put_16aligned_be32(&tcp->tcp_seq, htonl(seq));
+    put_16aligned_be32(&tcp->tcp_ack, htonl(ack));
+    tcp->tcp_winsz = htons(65535);
+    tcp->tcp_csum = 0;
+    tcp->tcp_csum = csum_finish(
+        csum_continue(packet_csum_pseudoheader(dp_packet_l3(pkt)), tcp,
+                      (char *) dp_packet_tail(pkt) - (char *) tcp));
+    pkt_metadata_init(&pkt->md, u32_to_odp(reply ? SERVER_PORT_NO
+                                                 : CLIENT_PORT));
+    return pkt;
+}
+
+/* tcp-setup N
+ *
+ * When a TCP connection reaches hardware: N connections, each driven
+ * packet by packet (SYN with ct(commit), SYN-ACK, the handshake's final
+ * ACK, a data segment each way), with the offload thread drained after
+ * every packet.  Reports after which packet the provider was first offered
+ * the connection (conn_add()) and after which it was in hardware (both
+ * directions programmed), as the smallest and largest over the N
+ * connections (0: never). */
+static void
+cmd_tcp_setup(struct ovs_cmdl_context *ctx)
+{
+    enum { N_PKTS = 5 };
+    static const char *pkt_names[N_PKTS] = {
+        "SYN", "SYN-ACK", "ACK", "data", "reply data",
+    };
+    size_t n = parse_count(ctx->argv[1], "number of connections");
+    size_t offered_min = SIZE_MAX, offered_max = 0;
+    size_t in_hw_min = SIZE_MAX, in_hw_max = 0;
+    const uint32_t a = 1000, b = 5000;
+    size_t bad_state = 0;
+    struct world w;
+
+    world_init(&w, true);
+    world_ct_init(&w);
+    for (size_t i = 0; i < n; i++) {
+        const struct {
+            bool reply;
+            uint16_t flags;
+            uint32_t seq, ack;
+            size_t len;
+        } seg[N_PKTS] = {
+            { false, TCP_SYN, a, 0, 0 },
+            { true, TCP_SYN | TCP_ACK, b, a + 1, 0 },
+            { false, TCP_ACK, a + 1, b + 1, 0 },
+            { false, TCP_PSH | TCP_ACK, a + 1, b + 1, 100 },
+            { true, TCP_PSH | TCP_ACK, b + 1, a + 101, 100 },
+        };
+        uint64_t adds = counter_get(&null_n_add);
+        size_t offered = 0, in_hw = 0;
+
+        for (size_t k = 0; k < N_PKTS; k++) {
+            struct dp_packet *pkt = make_tcp_packet(i, seg[k].reply,
+                                                    seg[k].flags,
+                                                    seg[k].seq, seg[k].ack,
+                                                    seg[k].len);
+            struct dp_packet_batch batch;
+            struct ct_offload_conn *oconn;
+
+            dp_packet_batch_init_packet(&batch, pkt);
+            setup_execute(w.ct, &batch, k == 0);
+            bad_state += !(pkt->md.ct_state & CS_TRACKED)
+                         || pkt->md.ct_state & CS_INVALID;
+            ct_offload_dp_wait(w.dp);
+            oconn = pkt->md.conn ? conntrack_conn_offload(pkt->md.conn)
+                                 : NULL;
+            if (!offered && counter_get(&null_n_add) != adds) {
+                offered = k + 1;
+            }
+            if (!in_hw && oconn && ct_offload_conn_in_hw(oconn)) {
+                in_hw = k + 1;
+            }
+            dp_packet_delete_batch(&batch, true);
+        }
+        offered_min = MIN(offered_min, offered);
+        offered_max = MAX(offered_max, offered);
+        in_hw_min = MIN(in_hw_min, in_hw);
+        in_hw_max = MAX(in_hw_max, in_hw);
+        ovsrcu_quiesce();
+    }
+    world_destroy(&w);
+
+    put_result("tcp_setup.offered_after_packet_min", offered_min);
+    put_result("tcp_setup.offered_after_packet_max", offered_max);
+    put_result("tcp_setup.in_hw_after_packet_min", in_hw_min);
+    put_result("tcp_setup.in_hw_after_packet_max", in_hw_max);
+    put_result("tcp_setup.final_ack_packet", 3);
+    put_result("tcp_setup.bad_state", bad_state);
+    for (size_t k = 0; k < N_PKTS; k++) {
+        printf("# packet %"PRIuSIZE": %s\n", k + 1, pkt_names[k]);
+    }
+}
+
 static const struct ovs_cmdl_command commands[] = {
     {"new-conn", "N ROUNDS on|off|both", 3, 3, cmd_new_conn, OVS_RO},
     {"hw-hit", "N ROUNDS hw|sw|both", 3, 3, cmd_hw_hit, OVS_RO},
     {"pipeline", "N_CONNS N_IDLE", 2, 2, cmd_pipeline, OVS_RO},
     {"scale", "N on|off", 2, 2, cmd_scale, OVS_RO},
+    {"tcp-setup", "N", 1, 1, cmd_tcp_setup, OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };
 
