@@ -35,7 +35,8 @@
 # fragmentation tests too: all are titled "conntrack - ...".  TESTS
 # replaces "-k conntrack" (e.g. TESTS="69 70"); RUNS selects the runs to
 # (re)do, e.g. RUNS="active", and the table then shows the latest results
-# of the others.  Needs root.  Not part of CI: on 2 cores each tree takes
+# of the others.  OURS=DIR uses an already built tree of ours instead of
+# materialising and building build/system.  Needs root.  Not part of CI: on 2 cores each tree takes
 # 7 to 12 minutes to build the first time, then about 20 minutes of tests
 # per run.  Logs in build/check-system/.
 
@@ -44,7 +45,7 @@ set -euo pipefail
 export LC_ALL=C                 # One collation for sort, join and comm.
 unset OVS_CT_OFFLOAD_TEST_EMULATION
 
-system=$top/build/system
+system=${OURS:-$top/build/system}
 logdir=$top/build/check-system
 suite=tests/system-userspace-testsuite
 tests=${TESTS:--k conntrack}
@@ -57,8 +58,10 @@ DEPS_SYSTEM=yes "$top/tools/deps.sh"
 case " $runs " in *" pristine "*) build_pristine ;; esac
 case " $runs " in
 *" off "* | *" active "*)
-    OVS_TREE=$system "$top/tools/materialise.sh"
-    OVS_TREE=$system DPDK_PREFIX= "$top/tools/build.sh"
+    if [ -z "${OURS:-}" ]; then
+        OVS_TREE=$system "$top/tools/materialise.sh"
+        OVS_TREE=$system DPDK_PREFIX= "$top/tools/build.sh"
+    fi
     ;;
 esac
 
@@ -98,12 +101,16 @@ run_system() {
     local t=$1 name=$2 start=$SECONDS
     shift 2
     note "running the system tests '$tests' in $t ($name)"
+    # A copy of the testsuite per run, so that runs in one tree have
+    # directories and logs of their own and can run at the same time.
+    cp "$t/$suite" "$t/$suite-$name"
     unshare --net --mount -- sh -c '
         mkdir -p /run/netns && mount -t tmpfs none /run/netns &&
         ip link set lo up && exec "$@"' sh \
-        make -C "$t" check-system-userspace TESTSUITEFLAGS="$tests" "$@" \
+        make -C "$t" check-system-userspace TESTSUITEFLAGS="$tests" \
+             SYSTEM_USERSPACE_TESTSUITE="$suite-$name" "$@" \
              > "$logdir/$name.log" 2>&1 || true
-    cp "$t/$suite.log" "$logdir/$name.testsuite.log"
+    cp "$t/$suite-$name.log" "$logdir/$name.testsuite.log"
     grep -E '^ *[0-9]+: ' "$logdir/$name.log" > "$logdir/$name.results" || true
     titles "$name" "$fail" > "$logdir/$name.failed"
     echo "$name: $(grep -c . "$logdir/$name.results" || true) tests," \
@@ -168,21 +175,34 @@ autotest_path() {
         make -s -C "$1" -f Makefile -f - print-autotest-path
 }
 
+# Built before the runs, so that "make check-system-userspace" finds
+# nothing to do in a tree that two runs share.
 for run in $runs; do
     case $run in
     pristine)
-        make -s -C "$pristine" "$suite"
-        run_system "$pristine" pristine
+        make -s -C "$pristine" all "$suite"
         ;;
-    off)
-        make -s -C "$system" "$suite"
-        run_system "$system" off
-        ;;
-    active)
-        make -s -C "$system" "$suite"
+    off | active)
+        make -s -C "$system" all "$suite"
         grep -q OVS_CT_OFFLOAD_TEST_EMULATION "$system/$suite" ||
             die "OVS_TRAFFIC_VSWITCHD_START of $system ignores" \
                 "OVS_CT_OFFLOAD_TEST_EMULATION"
+        ;;
+    *)
+        die "unknown run '$run' (pristine, off, active)"
+        ;;
+    esac
+done
+
+run() {
+    case $1 in
+    pristine)
+        run_system "$pristine" pristine
+        ;;
+    off)
+        run_system "$system" off
+        ;;
+    active)
         rm -rf "$logdir/active.offload"
         mkdir "$logdir/active.offload"
         appctl_wrapper "$system" "$logdir/active.bin"
@@ -190,11 +210,20 @@ for run in $runs; do
             run_system "$system" active \
             AUTOTEST_PATH="$logdir/active.bin:$(autotest_path "$system")"
         ;;
-    *)
-        die "unknown run '$run' (pristine, off, active)"
-        ;;
     esac
+}
+
+# PARALLEL=yes runs them at the same time, each in namespaces of its own:
+# the tests mostly wait, but a test that fails only then may be a victim
+# of the load (re-run it alone with TESTS and RUNS).
+for run in $runs; do
+    if [ "${PARALLEL:-no}" = yes ]; then
+        run "$run" &
+    else
+        run "$run"
+    fi
 done
+wait
 
 # The table of differing results, with the latest results of each run
 # (also of runs that RUNS left out).
