@@ -494,8 +494,10 @@ insertion() {
     fi
     note "9 insertion: tools/bench-insertion.sh"
     echo "$script" >> "$raw/commands"
-    if ! "$script" > "$raw/insertion.out" 2> "$raw/insertion.err"; then
-        echo "tools/bench-insertion.sh failed (status $?); its stderr:" \
+    local status=0
+    "$script" > "$raw/insertion.out" 2> "$raw/insertion.err" || status=$?
+    if [ "$status" != 0 ]; then
+        echo "tools/bench-insertion.sh failed (status $status); its stderr:" \
             >> "$raw/insertion.out"
         tail -n 20 "$raw/insertion.err" >> "$raw/insertion.out"
     fi
@@ -1071,9 +1073,9 @@ out('   DNAT, ACL (replies: ct(zone=2,nat), ct(zone=1)); 4 ct() per round '
     'trip; %s s per mode;' % fmt(med('meta.pmd_seconds'), '.0f'))
 out('   "on": hw-offload=true with ct-offload-dummy delivering; "off": '
     'hw-offload-ct=false')
-out('   afterwards, same process and connections.  Cycles: '
-    'pmd-stats-show processing')
-out('   cycles / packets received.')
+out('   afterwards, same process and connections; emc-insert-inv-prob=1.  '
+    'Cycles:')
+out('   pmd-stats-show busy cycles / packets received.')
 psizes = sorted({int(k.split('.')[1]) for k in samples
                  if re.match(r'pmd\.\d+\.', k)})
 pm = {}
@@ -1093,9 +1095,7 @@ for n in psizes:
         format(n, ','), fmt(off, '.0f'), fmt(on, '.0f'),
         fmt(div(g('off.pps'), 1000), '.0f'), fmt(div(g('on.pps'), 1000),
                                                   '.0f'),
-        fmt(gain * 100 if gain is not None else None, '.1f') + '%',
-        fmt(g('on.in_hw_fraction') * 100
-            if g('on.in_hw_fraction') is not None else None, '.0f') + '%',
+        fmt(gain, '.1%'), fmt(g('on.in_hw_fraction'), '.0%'),
         fmt(g('on.lookup_skipped_per_pkt'), '.2f'),
         target(7, 'PMD fewer cycles per packet, %s connections' % n,
                gain, '>=', 0.25, spec='.3f')))
