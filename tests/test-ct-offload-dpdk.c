@@ -24,6 +24,7 @@
 #undef NDEBUG
 #include <errno.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <rte_errno.h>
 #include <rte_flow.h>
@@ -38,8 +39,10 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/vlog.h"
+#include "ovs-rcu.h"
 #include "ovstest.h"
 #include "packets.h"
+#include "smap.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -1884,6 +1887,495 @@ test_core(struct ovs_cmdl_context *ctx OVS_UNUSED)
     ct_offload_set_enabled_for_testing(false);
 }
 
+/* Insertion rate.
+ *
+ * insertion PROFILE RATE SECONDS [QUEUE_SIZE]
+ *
+ * A benchmark, run by tools/bench-insertion.sh and asserting nothing about
+ * time: the real core and DPDK provider against a fake NIC that answers as
+ * the emulation's PMD 'PROFILE' does and takes as long per create as the
+ * profile says.  This thread offers RATE new connections per second for
+ * SECONDS seconds, queueing for each the "add" and "established" events
+ * that conntrack queues for a connection that is answered at once (a
+ * two-port TCP connection, 10.x.y.z -> 10.100.0.1:80); the offload thread
+ * programs them as it can.  Prints "key=value" lines.
+ *
+ * The profile's capacities are lifted: a full table refuses at once and
+ * would measure table size, not the insertion rate.  Create latencies are
+ * spent spinning, not sleeping: nanosleep() oversleeps a few microseconds
+ * by tens of them, which would swamp 2 us and 10 us latencies.
+ *
+ * The queue depth is sampled by this thread between bursts; it is the
+ * number of events queued after the event of the connection the provider
+ * saw last, so it is exact to within one batch of the offload thread
+ * (CT_OFFLOAD_BATCH_MAX events). */
+
+extern struct coverage_counter counter_ct_offload_queued;
+extern struct coverage_counter counter_ct_offload_dropped;
+
+#define INS_SERVER 0x0a640001           /* 10.100.0.1 */
+#define INS_SPORT_BASE 1024
+#define INS_SPORT_BITS 15
+
+static struct {
+    struct netdev_dpdk_flow_emu_profile profile;
+
+    /* Rules: what destroy() must undo in the ports' usage.  Handles are
+     * indices + 1; freed ones are reused. */
+    struct ins_rule {
+        uint16_t port_id;
+        bool live, nonroot, rss, counter;
+    } *rules;
+    size_t n_rules, allocated_rules;
+    size_t *free_rules;
+    size_t n_free_rules, allocated_free_rules;
+    size_t n_live_rules;
+
+    /* Create times, microseconds. */
+    float *create_us;
+    size_t n_create_us, allocated_create_us;
+
+    /* Per connection offered: the count of events queued by this thread
+     * once its "add" event was queued.  Written before the event is
+     * queued, read by the offload thread after it polled it. */
+    uint32_t *add_seq;
+    size_t n_conns_max;
+
+    /* From the offload thread. */
+    atomic_uint64_t last_seq;           /* 'add_seq' of the last connection
+                                         * the provider saw. */
+    atomic_uint64_t n_est_ok;           /* Connections now in hardware. */
+    atomic_uint64_t n_est_failed;
+    atomic_uint64_t n_add_refused;
+    atomic_uint64_t est_ns;             /* Total time in
+                                         * conn_established(). */
+    atomic_uint64_t n_est;
+} ins;
+
+static long long
+ins_now_ns(void)
+{
+    struct timespec ts;
+
+    xclock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void
+ins_spin_us(unsigned int us)
+{
+    long long end = ins_now_ns() + us * 1000LL;
+
+    while (ins_now_ns() < end) {
+        continue;
+    }
+}
+
+static void
+ins_tuples(size_t i, struct ct_dpif_tuple *o, struct ct_dpif_tuple *r)
+{
+    memset(o, 0, sizeof *o);
+    o->l3_type = AF_INET;
+    o->ip_proto = IPPROTO_TCP;
+    o->src.ip = htonl(0x0a000000 | (i >> INS_SPORT_BITS));
+    o->dst.ip = htonl(INS_SERVER);
+    o->src_port = htons(INS_SPORT_BASE
+                        + (i & ((1u << INS_SPORT_BITS) - 1)));
+    o->dst_port = htons(80);
+
+    *r = *o;
+    r->src = o->dst;
+    r->dst = o->src;
+    r->src_port = o->dst_port;
+    r->dst_port = o->src_port;
+}
+
+static size_t
+ins_conn_index(const struct ct_offload_conn *conn)
+{
+    const struct ct_dpif_tuple *o = &conn->tuple[CT_OFFLOAD_DIR_ORIG];
+
+    return (((size_t) ntohl(o->src.ip) & 0xffffff) << INS_SPORT_BITS)
+           | (ntohs(o->src_port) - INS_SPORT_BASE);
+}
+
+static void
+ins_saw(const struct ct_offload_conn *conn, uint32_t offset)
+{
+    size_t i = ins_conn_index(conn);
+
+    ovs_assert(i < ins.n_conns_max);
+    atomic_store_relaxed(&ins.last_seq, ins.add_seq[i] + offset);
+}
+
+static struct rte_flow *
+ins_create(uint16_t port_id, const struct rte_flow_attr *attr,
+           const struct rte_flow_item pattern[],
+           const struct rte_flow_action actions[],
+           struct rte_flow_error *error)
+{
+    struct fake_port *p = fake_port_by_id(port_id);
+    long long start = ins_now_ns();
+    struct ins_rule *r;
+    bool drops;
+    size_t idx;
+
+    if (netdev_dpdk_flow_emu_check(p->profile, true, p->n_rxq, &p->usage,
+                                   attr, pattern, actions, error, &drops)) {
+        return NULL;
+    }
+    if (ins.n_free_rules) {
+        idx = ins.free_rules[--ins.n_free_rules];
+    } else {
+        if (ins.n_rules >= ins.allocated_rules) {
+            ins.rules = x2nrealloc(ins.rules, &ins.allocated_rules,
+                                   sizeof *ins.rules);
+        }
+        idx = ins.n_rules++;
+    }
+    r = &ins.rules[idx];
+    *r = (struct ins_rule) {
+        .port_id = port_id,
+        .live = true,
+        .nonroot = attr->group != 0,
+    };
+    for (const struct rte_flow_action *a = actions;
+         a->type != RTE_FLOW_ACTION_TYPE_END; a++) {
+        r->rss = r->rss || a->type == RTE_FLOW_ACTION_TYPE_RSS;
+        r->counter = (r->counter || a->type == RTE_FLOW_ACTION_TYPE_COUNT
+                      || a->type == RTE_FLOW_ACTION_TYPE_AGE);
+    }
+    p->usage.n_rules[r->nonroot ? EMU_NON_ROOT : EMU_ROOT]++;
+    p->usage.n_rss += r->rss;
+    p->usage.n_counters += r->counter;
+    ins.n_live_rules++;
+
+    ins_spin_us(p->profile->latency_us[r->nonroot ? EMU_NON_ROOT
+                                                  : EMU_ROOT]);
+    if (ins.n_create_us >= ins.allocated_create_us) {
+        ins.create_us = x2nrealloc(ins.create_us, &ins.allocated_create_us,
+                                   sizeof *ins.create_us);
+    }
+    ins.create_us[ins.n_create_us++] = (ins_now_ns() - start) / 1e3;
+    return (struct rte_flow *) (uintptr_t) (idx + 1);
+}
+
+static int
+ins_destroy(uint16_t port_id, struct rte_flow *flow,
+            struct rte_flow_error *error OVS_UNUSED)
+{
+    size_t idx = (uintptr_t) flow - 1;
+    struct fake_port *p = fake_port_by_id(port_id);
+    struct ins_rule *r;
+
+    ovs_assert(idx < ins.n_rules);
+    r = &ins.rules[idx];
+    ovs_assert(r->live && r->port_id == port_id);
+    r->live = false;
+    p->usage.n_rules[r->nonroot ? EMU_NON_ROOT : EMU_ROOT]--;
+    p->usage.n_rss -= r->rss;
+    p->usage.n_counters -= r->counter;
+    ins.n_live_rules--;
+    if (ins.n_free_rules >= ins.allocated_free_rules) {
+        ins.free_rules = x2nrealloc(ins.free_rules, &ins.allocated_free_rules,
+                                    sizeof *ins.free_rules);
+    }
+    ins.free_rules[ins.n_free_rules++] = idx;
+    return 0;
+}
+
+static int
+ins_query(uint16_t port_id OVS_UNUSED, struct rte_flow *flow OVS_UNUSED,
+          const struct rte_flow_action *action OVS_UNUSED,
+          void *data OVS_UNUSED, struct rte_flow_error *error)
+{
+    error->message = "not in this benchmark";
+    return -ENOTSUP;
+}
+
+static void
+ins_backoff(unsigned int usec)
+{
+    xnanosleep(usec * 1000LL);
+}
+
+static const struct ct_offload_dpdk_flow_api ins_api = {
+    .port_resolve = fake_port_resolve,
+    .validate = fake_validate,
+    .create = ins_create,
+    .destroy = ins_destroy,
+    .query = ins_query,
+    .backoff = ins_backoff,
+};
+
+/* The DPDK provider, watched: which connection the offload thread is at,
+ * and how its connections fare. */
+static int
+ins_conn_add(struct ct_offload *inst, struct ct_offload_conn *conn)
+{
+    int error;
+
+    ins_saw(conn, 0);
+    error = ct_offload_dpdk_class.conn_add(inst, conn);
+    if (error) {
+        uint64_t orig;
+
+        atomic_add_relaxed(&ins.n_add_refused, 1, &orig);
+    }
+    return error;
+}
+
+static int
+ins_conn_established(struct ct_offload *inst, struct ct_offload_conn *conn,
+                     struct netdev *reply_netdev)
+{
+    long long start = ins_now_ns();
+    uint64_t orig;
+    int error;
+
+    ins_saw(conn, 1);
+    error = ct_offload_dpdk_class.conn_established(inst, conn, reply_netdev);
+    atomic_add_relaxed(error ? &ins.n_est_failed : &ins.n_est_ok, 1, &orig);
+    atomic_add_relaxed(&ins.est_ns, ins_now_ns() - start, &orig);
+    atomic_add_relaxed(&ins.n_est, 1, &orig);
+    return error;
+}
+
+static uint64_t
+ins_read(atomic_uint64_t *counter)
+{
+    uint64_t value;
+
+    atomic_read_relaxed(counter, &value);
+    return value;
+}
+
+static int
+ins_compare_floats(const void *a_, const void *b_)
+{
+    const float *a = a_, *b = b_;
+
+    return *a < *b ? -1 : *a > *b;
+}
+
+static void
+ins_put(const char *key, double value)
+{
+    printf("%s=%.6g\n", key, value);
+}
+
+/* The strategy of port 1 as show has it ("partial (MARK, COUNT, AGE)") and
+ * its table ("group 1"), or "?". */
+static void
+ins_put_strategy(struct ct_offload *inst)
+{
+    char *s = debug_text(inst);
+    const char *keys[] = { "strategy ", "table: " };
+    const char *names[] = { "strategy", "table" };
+    const char *ends[] = { ", rules ", ", fate" };
+    const char *port = strstr(s, "port 1: ");
+
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        const char *start = port ? strstr(port, keys[i]) : NULL;
+        const char *end = start ? strstr(start, ends[i]) : NULL;
+
+        if (end) {
+            start += strlen(keys[i]);
+            printf("%s=%.*s\n", names[i], (int) (end - start), start);
+        } else {
+            printf("%s=?\n", names[i]);
+        }
+    }
+    free(s);
+}
+
+static void
+test_insertion(struct ovs_cmdl_context *ctx)
+{
+    const struct netdev_dpdk_flow_emu_profile *base;
+    const char *profile_name = ctx->argv[1];
+    double rate = strtod(ctx->argv[2], NULL);
+    double seconds = strtod(ctx->argv[3], NULL);
+    struct ct_offload_class class = ct_offload_dpdk_class;
+    static int stand_in;        /* For conntrack's connections. */
+
+    base = netdev_dpdk_flow_emu_profile_find(profile_name);
+    if (!base) {
+        ovs_fatal(0, "%s: no such profile", profile_name);
+    }
+    /* Two 24-bit marks per connection. */
+    if (!(rate > 0) || !(seconds > 0) || rate * seconds > 4e6) {
+        ovs_fatal(0, "RATE and SECONDS must be positive, with at most "
+                  "4000000 connections in all");
+    }
+    if (ctx->argc > 4) {
+        struct smap cfg = SMAP_INITIALIZER(&cfg);
+
+        smap_add(&cfg, "hw-offload-ct-queue-size", ctx->argv[4]);
+        ct_offload_set_global_cfg(&cfg);
+        smap_destroy(&cfg);
+    }
+
+    memset(&ins, 0, sizeof ins);
+    ins.profile = *base;
+    memset(ins.profile.capacity, 0, sizeof ins.profile.capacity);
+    ins.n_conns_max = rate * seconds + 2;
+    ins.add_seq = xcalloc(ins.n_conns_max, sizeof *ins.add_seq);
+    struct ct_offload_conn **conns = xcalloc(ins.n_conns_max,
+                                             sizeof *conns);
+
+    class.conn_add = ins_conn_add;
+    class.conn_established = ins_conn_established;
+
+    ct_offload_set_enabled_for_testing(true);
+    memset(&fake, 0, sizeof fake);
+    ct_offload_dpdk_set_flow_api(&ins_api);
+    struct ct_offload *inst;
+    ovs_assert(!ct_offload_create(&class, NULL, DP_NAME, &inst));
+    struct ct_offload_dp *dp = ct_offload_dp_ref(DP_NAME);
+    fake_port_add_profile(1, 2, &ins.profile);
+    fake_port_add_profile(2, 2, &ins.profile);
+    coverage_take(&counter_ct_offload_queued);
+    coverage_take(&counter_ct_offload_dropped);
+
+    /* Offer. */
+    uint64_t seq = 0;           /* Events queued by this thread. */
+    uint64_t n_dropped = 0, n_add_dropped = 0;
+    uint64_t peak_depth = 0;
+    double depth_ns = 0;        /* Depth integrated over time. */
+    uint64_t n_est_mid = 0;
+    long long mid_ns = 0;
+    long long duration_ns = seconds * 1e9;
+    size_t n = 0;
+    long long start = ins_now_ns(), now = start, last = start;
+
+    for (;;) {
+        size_t target;
+        uint64_t depth;
+
+        now = ins_now_ns();
+        depth = seq - MIN(seq, ins_read(&ins.last_seq));
+        depth_ns += (double) depth * (now - last);
+        peak_depth = MAX(peak_depth, depth);
+        last = now;
+        if (now - start >= duration_ns) {
+            break;
+        }
+        if (!mid_ns && now - start >= duration_ns / 2) {
+            mid_ns = now;
+            n_est_mid = ins_read(&ins.n_est_ok);
+        }
+
+        /* Bursts of at most 256, so that the depth is sampled often. */
+        target = MIN(rate * (now - start) / 1e9, ins.n_conns_max);
+        if (n >= target) {
+            ovsrcu_quiesce();
+            xnanosleep(50 * 1000);
+            continue;
+        }
+        for (size_t end = MIN(target, n + 256); n < end; n++) {
+            struct ct_dpif_tuple orig, reply;
+            struct ct_offload_conn *oc;
+
+            ins_tuples(n, &orig, &reply);
+            ins.add_seq[n] = seq + 1;
+            oc = ct_offload_conn_add(dp, (struct conn *) &stand_in, &orig,
+                                     &reply, 0, 0, u32_to_odp(1));
+            if (!oc) {
+                n_add_dropped++;
+                n_dropped++;
+                coverage_take(&counter_ct_offload_dropped);
+                continue;
+            }
+            seq++;
+            conns[n] = oc;
+            ct_offload_conn_seen(dp, oc, true, true, u32_to_odp(2));
+            if (coverage_take(&counter_ct_offload_dropped)) {
+                n_dropped++;
+            } else {
+                seq++;
+            }
+        }
+        ovsrcu_quiesce();
+    }
+    double elapsed = (now - start) / 1e9;
+    uint64_t n_in_hw_end = ins_read(&ins.n_est_ok);
+    uint64_t depth_end = seq - MIN(seq, ins_read(&ins.last_seq));
+
+    /* Drain. */
+    ct_offload_dp_wait(dp);
+    double drain_s = (ins_now_ns() - now) / 1e9;
+    uint64_t n_in_hw = ins_read(&ins.n_est_ok);
+    uint64_t n_queued = coverage_take(&counter_ct_offload_queued);
+
+    printf("profile=%s\n", profile_name);
+    ins_put_strategy(inst);
+    ins_put("profile_latency_root_us", base->latency_us[EMU_ROOT]);
+    ins_put("profile_latency_group_us", base->latency_us[EMU_NON_ROOT]);
+    ins_put("seconds", elapsed);
+    ins_put("rate", rate);
+    ins_put("offered", n);
+    ins_put("offered_per_s", n / elapsed);
+    ins_put("events_queued", n_queued);
+    ins_put("events_dropped", n_dropped);
+    ins_put("add_dropped", n_add_dropped);
+    ins_put("carried", n_in_hw_end);
+    ins_put("carried_per_s", n_in_hw_end / elapsed);
+    ins_put("carried_per_s_2nd_half",
+            mid_ns ? (n_in_hw_end - n_est_mid) / ((now - mid_ns) / 1e9) : 0);
+    ins_put("share_sw", n ? 1.0 - (double) n_in_hw_end / n : 0);
+    ins_put("depth_peak", peak_depth);
+    ins_put("depth_mean", depth_ns / (now - start));
+    ins_put("depth_end", depth_end);
+    ins_put("drain_s", drain_s);
+    ins_put("carried_final", n_in_hw);
+    ins_put("share_sw_final", n ? 1.0 - (double) n_in_hw / n : 0);
+    ins_put("add_refused", ins_read(&ins.n_add_refused));
+    ins_put("established_failed", ins_read(&ins.n_est_failed));
+    ins_put("creates", ins.n_create_us);
+    if (ins.n_create_us) {
+        double sum = 0;
+
+        for (size_t i = 0; i < ins.n_create_us; i++) {
+            sum += ins.create_us[i];
+        }
+        qsort(ins.create_us, ins.n_create_us, sizeof *ins.create_us,
+              ins_compare_floats);
+        ins_put("create_us_mean", sum / ins.n_create_us);
+        ins_put("create_us_p50", ins.create_us[ins.n_create_us / 2]);
+        ins_put("create_us_p99",
+                ins.create_us[(size_t) (ins.n_create_us * 0.99)]);
+        ins_put("create_us_max", ins.create_us[ins.n_create_us - 1]);
+    }
+    uint64_t n_est = ins_read(&ins.n_est);
+    ins_put("established_us_mean",
+            n_est ? ins_read(&ins.est_ns) / 1e3 / n_est : 0);
+    fflush(stdout);
+
+    /* Conntrack removes the connections. */
+    for (size_t i = 0; i < n; i++) {
+        if (conns[i]) {
+            ct_offload_conn_del(dp, conns[i]);
+            ct_offload_conn_free(conns[i]);
+        }
+        if (!(i % 4096)) {
+            ovsrcu_quiesce();
+        }
+    }
+    ct_offload_dp_wait(dp);
+    ct_offload_destroy(inst);
+    ct_offload_dp_unref(dp);
+    ct_offload_dpdk_set_flow_api(NULL);
+    ct_offload_set_enabled_for_testing(false);
+    ovs_assert(!ins.n_live_rules);
+
+    free(conns);
+    free(ins.add_seq);
+    free(ins.rules);
+    free(ins.free_rules);
+    free(ins.create_us);
+}
+
 static const struct ovs_cmdl_command commands[] = {
     {"rules", NULL, 0, 0, test_rules, OVS_RO},
     {"probe", NULL, 0, 0, test_probe, OVS_RO},
@@ -1899,6 +2391,8 @@ static const struct ovs_cmdl_command commands[] = {
     {"core", NULL, 0, 0, test_core, OVS_RO},
     {"restart", NULL, 0, 0, test_restart, OVS_RO},
     {"one-way", NULL, 0, 0, test_one_way, OVS_RO},
+    {"insertion", "PROFILE RATE SECONDS [QUEUE_SIZE]", 3, 4, test_insertion,
+     OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };
 
