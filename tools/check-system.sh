@@ -172,7 +172,8 @@ EOF
 # TREE's AUTOTEST_PATH, from its Makefile.
 autotest_path() {
     printf 'print-autotest-path:\n\t@echo $(AUTOTEST_PATH)\n' |
-        make -s -C "$1" -f Makefile -f - print-autotest-path
+        make -s --no-print-directory -C "$1" -f Makefile -f - \
+             print-autotest-path
 }
 
 # Built before the runs, so that "make check-system-userspace" finds
