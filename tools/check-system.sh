@@ -36,7 +36,8 @@
 # replaces "-k conntrack" (e.g. TESTS="69 70"); RUNS selects the runs to
 # (re)do, e.g. RUNS="active", and the table then shows the latest results
 # of the others.  OURS=DIR uses an already built tree of ours instead of
-# materialising and building build/system.  Needs root.  Not part of CI: on 2 cores each tree takes
+# materialising and building build/system; LOGDIR=DIR keeps the logs and
+# results in DIR instead of build/check-system/.  Needs root.  Not part of CI: on 2 cores each tree takes
 # 7 to 12 minutes to build the first time, then about 20 minutes of tests
 # per run.  Logs in build/check-system/.
 
@@ -46,7 +47,7 @@ export LC_ALL=C                 # One collation for sort, join and comm.
 unset OVS_CT_OFFLOAD_TEST_EMULATION
 
 system=${OURS:-$top/build/system}
-logdir=$top/build/check-system
+logdir=${LOGDIR:-$top/build/check-system}
 suite=tests/system-userspace-testsuite
 tests=${TESTS:--k conntrack}
 runs=${RUNS:-pristine off active}
