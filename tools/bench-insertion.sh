@@ -109,7 +109,8 @@ def load(path):
 
 def si(v):
     for div, suffix in ((1e6, 'M'), (1e3, 'k')):
-        if v >= div:
+        # 999.9k would print as 1e+03k.
+        if v >= div * 0.9995:
             return '%.3g%s' % (v / div, suffix)
     return '%.3g' % v
 
