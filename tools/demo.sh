@@ -170,7 +170,7 @@ for i in 1 2 3 4 5; do
 done
 conns
 echo "   10 more packets: software sent $(($(tx 1) - tx1)) on p1," \
-     "$(($(tx 2) - tx2)) on p2; the NIC forwarded them"
+     "$(($(tx 2) - tx2)) on p2: the NIC took them all"
 
 step "Aging: UDP times out after 30 s; traffic every 25 s only in hardware"
 for i in 1 2 3; do
