@@ -130,7 +130,7 @@ start() {
         other_config:hw-offload-ct-queue-size=$((4 * n + 65536))
     if [ -n "$pin" ]; then
         ovs-vsctl --no-wait set Open_vSwitch . \
-            other_config:pmd-cpu-mask=$((1 << pmd_core))
+            other_config:pmd-cpu-mask=$(printf '0x%x' $((1 << pmd_core)))
     fi
     # Every EMC miss inserts: the EMC is as warm for "on", measured right
     # after setup, as for "off", measured later (by default 1 miss in 100
@@ -199,7 +199,8 @@ EOF
             comm=$(cat "$t/comm" 2>/dev/null || true)
             case $comm in
                 pmd*) ;;
-                *) taskset -p -c 0 "${t##*/}" > /dev/null ;;
+                # A thread may exit meanwhile.
+                *) taskset -p -c 0 "${t##*/}" > /dev/null 2>&1 || true ;;
             esac
         done
     fi
@@ -597,8 +598,9 @@ def main():
     frames2 = [server_ack(i) for i in range(N)]
     measure('on', p1, p2, frames1, frames2)
 
-    os.system('ovs-vsctl --timeout=60 set Open_vSwitch . '
-              'other_config:hw-offload-ct=false')
+    if os.system('ovs-vsctl --timeout=60 set Open_vSwitch . '
+                 'other_config:hw-offload-ct=false'):
+        sys.exit('could not set hw-offload-ct=false: no "off" figures')
     settle(lambda: ctl.call('ct-offload/show'), limit=30)
     sample('off.in_hw_conns', in_hw()[0])
     measure('off', p1, p2, frames1, frames2)

@@ -78,16 +78,7 @@ fi
 # Trees.
 
 prepare_pristine() {
-    if [ ! -d "$pristine" ]; then
-        rm -rf "$pristine.tmp"
-        "$top/tools/fetch-ovs.sh" "$pristine.tmp"
-        mkdir -p "$pristine.tmp/debian"
-        : > "$pristine.tmp/debian/automake.mk"
-        # The tarball's generated files come from another autotools
-        # version: boot.sh makes them again, as for the patched tree.
-        rm -f "$pristine.tmp/configure"
-        mv "$pristine.tmp" "$pristine"
-    fi
+    unpack_pristine "$pristine"
     OVS_TREE=$pristine "$top/tools/build.sh"
 }
 

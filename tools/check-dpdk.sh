@@ -22,7 +22,7 @@
 #   ours       the series (build/ovs), as the tests are;
 #   ours-hwol  the series with other_config:hw-offload=true set in every
 #              test (the line "ovs-vsctl --no-wait init" of the generated
-#              testsuite is extended, as tools/check-system.sh does), so
+#              testsuite is extended with it), so
 #              that dpif-offload-dpdk and its conntrack provider are
 #              active on every DPDK port the tests add.
 #
@@ -142,8 +142,8 @@ all_fail=$(awk -F '\t' '$2 ~ /^FAILED/ && $3 ~ /^FAILED/ && $4 ~ /^FAILED/' \
 af_xdp=$(awk '/^[0-9]+\. .*: testing / { n = $1 }
               /Error attaching device .net_af_xdp/ && !seen[n]++ { c++ }
               END { print c + 0 }' "$logdir/pristine.testsuite.log")
-echo "Fail in all three runs: $all_fail; of them, $af_xdp could not attach" \
-     "a net_af_xdp port (a driver this DPDK build leaves out)."
+echo "Fail in all three runs: $all_fail.  In the pristine run, $af_xdp tests" \
+     "could not attach a net_af_xdp port (a driver this DPDK build leaves out)."
 echo "check-dpdk: $(count ours "$pass") passed, $(count ours "$fail") failed," \
      "$(count ours "$skip") skipped (ours); see $logdir"
 exit $status

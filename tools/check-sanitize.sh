@@ -57,6 +57,7 @@ run() {
          "$(grep -cE ' FAILED \(' "$logdir/$name.results" || true) failed" \
          "($((SECONDS - start)) s)"
 }
+any='ok|expected failure \(.*\)|FAILED \(.*\)|UNEXPECTED PASS|skipped \(.*\)'
 titles() {
     { grep -E " ($2)\$" "$logdir/$1.results" || true; } |
         sed -E "s/^ *[0-9]+: +//; s/ +($2)\$//" | sort
@@ -76,7 +77,7 @@ if [ -n "$both" ]; then
     sed 's/^/  /' <<< "$both"
 fi
 ours_only=$(comm -23 <(titles ours 'FAILED \(.*\)') \
-                     <(titles pristine '.*'))
+                     <(titles pristine "$any"))
 if [ -n "$ours_only" ]; then
     echo "Fail in tests that pristine does not have:"
     sed 's/^/  /' <<< "$ours_only"
@@ -88,8 +89,9 @@ if [ -n "$new" ]; then
         n=$(grep -F ": $title " "$logdir/ours.results" | head -n 1 |
             awk '{ print $1 + 0 }')
         echo "  $n: $title"
-        report=$(ls "$logdir/ours.dir/$n"/sanitizers.* 2>/dev/null |
-                 head -n 1 || true)
+        # Autotest pads the directory names of tests with zeros.
+        report=$(ls "$logdir"/ours.dir/*/sanitizers.* 2>/dev/null |
+                 grep -E "/0*$n/" | head -n 1 || true)
         if [ -n "$report" ]; then
             grep -m 1 -A 6 -E 'ERROR|runtime error' "$report" |
                 sed 's/^/      /'

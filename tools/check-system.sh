@@ -218,14 +218,19 @@ run() {
 # PARALLEL=yes runs them at the same time, each in namespaces of its own:
 # the tests mostly wait, but a test that fails only then may be a victim
 # of the load (re-run it alone with TESTS and RUNS).
+pids=
 for run in $runs; do
+    rm -f "$logdir/$run.results" "$logdir/$run.failed"
     if [ "${PARALLEL:-no}" = yes ]; then
         run "$run" &
+        pids="$pids $!"
     else
         run "$run"
     fi
 done
-wait
+for pid in $pids; do
+    wait "$pid" || die "a run failed (see $logdir)"
+done
 
 # The table of differing results, with the latest results of each run
 # (also of runs that RUNS left out).
@@ -259,8 +264,8 @@ if [ -d "$logdir/active.offload" ]; then
         printf 'test\tresult\toffloaded\thw_hit\tlookup_skipped'
         printf '\thw_dumps\ttitle\n'
         numbered active |
-            awk -F '\t' 'NR == FNR { f[$1] = $2 "\t" $3 "\t" $4 "\t" $5
-                                     next }
+            awk -F '\t' 'FILENAME == ARGV[1] { f[$1] = $2 "\t" $3 "\t" $4 "\t" $5
+                                               next }
                          { print $1 "\t" $2 "\t" \
                                  ($1 in f ? f[$1] : "-\t-\t-\t-") "\t" $3 }' \
                 "$logdir/active.figures" -

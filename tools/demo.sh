@@ -62,6 +62,7 @@ settle() {
             grep -q 'pending 0,' && return 0
         sleep 0.05
     done
+    echo "   (the offload thread has not caught up after 5 s)"
 }
 
 # dump-conntrack -s, one connection a line: "tcp 10.0.0.1:40000->10.0.0.2:80
