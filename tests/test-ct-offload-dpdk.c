@@ -2161,7 +2161,13 @@ ins_compare_floats(const void *a_, const void *b_)
 static void
 ins_put(const char *key, double value)
 {
-    printf("%s=%.6g\n", key, value);
+    /* Counts in full: "%g" would print 1234567 as 1.23457e+06. */
+    if (value > -1e15 && value < 1e15
+        && value == (double) (long long int) value) {
+        printf("%s=%lld\n", key, (long long int) value);
+    } else {
+        printf("%s=%.6g\n", key, value);
+    }
 }
 
 /* The strategy of port 1 as show has it ("partial (MARK, COUNT, AGE)") and
@@ -2287,14 +2293,15 @@ test_insertion(struct ovs_cmdl_context *ctx)
                 coverage_take(&counter_ct_offload_dropped);
                 continue;
             }
-            seq++;
+            /* Counted, not assumed: conn_seen() queues nothing for a
+             * connection that a provider already refused. */
+            seq += coverage_take(&counter_ct_offload_queued);
             conns[n] = oc;
             ct_offload_conn_seen(dp, oc, true, true, u32_to_odp(2));
             if (coverage_take(&counter_ct_offload_dropped)) {
                 n_dropped++;
-            } else {
-                seq++;
             }
+            seq += coverage_take(&counter_ct_offload_queued);
         }
         ovsrcu_quiesce();
     }
@@ -2306,7 +2313,7 @@ test_insertion(struct ovs_cmdl_context *ctx)
     ct_offload_dp_wait(dp);
     double drain_s = (ins_now_ns() - now) / 1e9;
     uint64_t n_in_hw = ins_read(&ins.n_est_ok);
-    uint64_t n_queued = coverage_take(&counter_ct_offload_queued);
+    uint64_t n_queued = seq + coverage_take(&counter_ct_offload_queued);
 
     printf("profile=%s\n", profile_name);
     ins_put_strategy(inst);
