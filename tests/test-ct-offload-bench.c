@@ -331,24 +331,33 @@ world_destroy(struct world *w)
 
 /* Packets. */
 
+/* Fills 'flow' with the addresses and ports of connection 'i', from the
+ * client's side unless 'reply'. */
+static void
+conn_flow(size_t i, bool reply, uint8_t nw_proto, struct flow *flow)
+{
+    uint32_t client = CLIENT_BASE + i / PORTS_PER_IP;
+    uint16_t port = PORT_BASE + i % PORTS_PER_IP;
+
+    memset(flow, 0, sizeof *flow);
+    flow->dl_type = htons(ETH_TYPE_IP);
+    flow->dl_src = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 01);
+    flow->dl_dst = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 02);
+    flow->nw_src = htonl(reply ? SERVER : client);
+    flow->nw_dst = htonl(reply ? client : SERVER);
+    flow->nw_proto = nw_proto;
+    flow->nw_ttl = 64;
+    flow->tp_src = htons(reply ? SERVER_PORT : port);
+    flow->tp_dst = htons(reply ? port : SERVER_PORT);
+}
+
 static struct dp_packet *
 make_packet(size_t i, bool reply)
 {
     struct dp_packet *pkt = dp_packet_new(0);
-    uint32_t client = CLIENT_BASE + i / PORTS_PER_IP;
-    uint16_t port = PORT_BASE + i % PORTS_PER_IP;
     struct flow flow;
 
-    memset(&flow, 0, sizeof flow);
-    flow.dl_type = htons(ETH_TYPE_IP);
-    flow.dl_src = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 01);
-    flow.dl_dst = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 02);
-    flow.nw_src = htonl(reply ? SERVER : client);
-    flow.nw_dst = htonl(reply ? client : SERVER);
-    flow.nw_proto = IPPROTO_UDP;
-    flow.nw_ttl = 64;
-    flow.tp_src = htons(reply ? SERVER_PORT : port);
-    flow.tp_dst = htons(reply ? port : SERVER_PORT);
+    conn_flow(i, reply, IPPROTO_UDP, &flow);
     flow_compose(pkt, &flow, NULL, 16, false);
     pkt_metadata_init(&pkt->md, u32_to_odp(reply ? SERVER_PORT_NO
                                                  : CLIENT_PORT));
@@ -1055,21 +1064,10 @@ make_tcp_packet(size_t i, bool reply, uint16_t flags, uint32_t seq,
                 uint32_t ack, size_t len)
 {
     struct dp_packet *pkt = dp_packet_new(0);
-    uint32_t client = CLIENT_BASE + i / PORTS_PER_IP;
-    uint16_t port = PORT_BASE + i % PORTS_PER_IP;
     struct tcp_header *tcp;
     struct flow flow;
 
-    memset(&flow, 0, sizeof flow);
-    flow.dl_type = htons(ETH_TYPE_IP);
-    flow.dl_src = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 01);
-    flow.dl_dst = (struct eth_addr) ETH_ADDR_C(50, 54, 00, 00, 00, 02);
-    flow.nw_src = htonl(reply ? SERVER : client);
-    flow.nw_dst = htonl(reply ? client : SERVER);
-    flow.nw_proto = IPPROTO_TCP;
-    flow.nw_ttl = 64;
-    flow.tp_src = htons(reply ? SERVER_PORT : port);
-    flow.tp_dst = htons(reply ? port : SERVER_PORT);
+    conn_flow(i, reply, IPPROTO_TCP, &flow);
     flow.tcp_flags = htons(flags);
     flow_compose(pkt, &flow, NULL, len, false);
 
