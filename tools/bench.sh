@@ -426,6 +426,19 @@ scale() {
         done
     done
     big_point
+    memory_back
+}
+
+# Whether memory comes back after the largest point's connections are
+# flushed or expired (issue #15), offload off as the reference.
+memory_back() {
+    local n=${scale_sizes##* } m
+
+    for m in off on; do
+        note "5/8 memory back: $n connections, offload $m"
+        run_bench "memory.$m." memory "$n" "$m"
+    done
+    sample "meta.memory_conns" "$n"
 }
 
 # The largest point of row 6, offload on only, if the machine has the
@@ -1052,6 +1065,44 @@ if has_big and sizes:
 elif big:
     out('   6. %s point: skipped (see the notes below)' % kname(big))
     sc['big_skipped'] = True
+mn = med('meta.memory_conns')
+if mn:
+    out('   5. memory comes back, %s connections set up, then flushed; set '
+        'up again, then' % kname(int(mn)))
+    out('      expired; RSS once RCU has freed them, then after '
+        'malloc_trim(0), which')
+    out('      hands glibc\'s free pages back; and what the allocator has '
+        'in use; MiB:')
+    out('      %-14s %-18s %9s %9s %11s %12s' % (
+        'offload', 'figure', 'before', 'with', 'after flush',
+        'after expiry'))
+    mem = {}
+    for m in ('off', 'on'):
+        for fig, label in (('rss_mib', 'RSS'),
+                           ('trimmed_rss_mib', 'RSS, trimmed'),
+                           ('in_use_mib', 'in use')):
+            v = [med('memory.%s.%s.%s' % (m, p, fig))
+                 for p in ('before', 'with_conns', 'after_flush',
+                           'after_expiry')]
+            mem.setdefault(m, {})[fig] = v
+            out('      %-14s %-18s %9s %9s %11s %12s'
+                % (m, label, *(fmt(x, '.1f') for x in v)))
+    for m in ('off', 'on'):
+        v = mem[m]['in_use_mib']
+        d = [(x - v[0]) * 1024 if x is not None and v[0] is not None
+             else None for x in v[2:]]
+        out('      allocator in use, offload %s: %s KiB after flush, %s KiB '
+            'after expiry' % (m, fmt(d[0], '+.0f'), fmt(d[1], '+.0f')))
+    for p in ('after_flush', 'after_expiry'):
+        g = med('memory.on.%s.growth' % p)
+        mem.setdefault('on', {})[p + '_growth'] = g
+        out('      %s, offload on: trimmed RSS %s of before  %s' % (
+            p.replace('_', ' '), fmt(g * 100 if g is not None else None,
+                                     '+.1f') + ' %',
+            target(5, 'memory back, %s' % p.replace('_', ' '),
+                   g * 100 if g is not None else None, '<=', 5, ' %',
+                   spec='.1f')))
+    sc['memory_back'] = mem
 results['scale'] = sc
 
 # 7. PMD cycles per packet through ovs-vswitchd.
