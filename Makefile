@@ -69,10 +69,11 @@ check-sanitize: deps
 	@tools/check-sanitize.sh
 
 # Our tests with every Open vSwitch program under valgrind (upstream's
-# check-valgrind, restricted to them); reports in
-# build/ovs/tests/testsuite.dir/*/valgrind.*.
+# check-valgrind, restricted to them), then errors and definite leaks per
+# test; reports in build/ovs/tests/testsuite.dir/*/valgrind.*, the table in
+# build/check-valgrind/summary.txt.
 check-valgrind: build
-	@$(MAKE) -C build/ovs check-valgrind TESTSUITEFLAGS="-k ct-offload"
+	@tools/check-valgrind.sh
 
 # Differential fuzzing, longer than the seeds that make check runs: the
 # defaults send about 1.3 million packets (about a minute).
