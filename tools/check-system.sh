@@ -37,9 +37,9 @@
 # (re)do, e.g. RUNS="active", and the table then shows the latest results
 # of the others.  OURS=DIR uses an already built tree of ours instead of
 # materialising and building build/system; LOGDIR=DIR keeps the logs and
-# results in DIR instead of build/check-system/.  Needs root.  Not part of CI: on 2 cores each tree takes
-# 7 to 12 minutes to build the first time, then about 20 minutes of tests
-# per run.  Logs in build/check-system/.
+# results in DIR instead of build/check-system/.  Needs root.  Not part of
+# CI: on 2 cores each tree takes 7 to 12 minutes to build the first time,
+# then about 20 minutes of tests per run.
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

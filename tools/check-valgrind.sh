@@ -48,7 +48,8 @@ for t in "$dir"/*/; do
     n=$(basename "$t" | sed 's/^0*//')
     logs=("$t"/valgrind.*)
     title=$(grep -m 1 -E "^ *$n: " "$logdir/results" |
-            sed -E 's/^ *[0-9]+: +//; s/ +(ok|FAILED .*|skipped .*|expected failure .*)$//')
+            sed -E 's/^ *[0-9]+: +//' |
+            sed -E 's/ +(ok|FAILED .*|skipped .*|expected failure .*)$//')
     cat "${logs[@]}" /dev/null |
         awk -v n="$n" -v logs="${#logs[@]}" -v title="$title" '
             # With --leak-check=full, the summary counts leak records too.
