@@ -46,7 +46,7 @@ set -euo pipefail
 export LC_ALL=C                 # One collation for sort, join and comm.
 unset OVS_CT_OFFLOAD_TEST_EMULATION
 
-system=${OURS:-$top/build/system}
+system=$(realpath -m "${OURS:-$top/build/system}")
 logdir=${LOGDIR:-$top/build/check-system}
 suite=tests/system-userspace-testsuite
 tests=${TESTS:--k conntrack}
