@@ -35,6 +35,12 @@
 #if HAVE_DECL_MALLOC_TRIM
 #include <malloc.h>
 #endif
+/* mallinfo2(), the allocator's bytes in use, is glibc's since 2.33. */
+#if HAVE_DECL_MALLOC_TRIM && defined(__GLIBC__)
+#if __GLIBC_PREREQ(2, 33)
+#define HAVE_MALLINFO2 1
+#endif
+#endif
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -1084,7 +1090,7 @@ put_memory(const char *key)
     name = xasprintf("%s.rss_mib", key);
     put_result(name, rss / 1048576.0);
     free(name);
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
+#ifdef HAVE_MALLINFO2
     struct mallinfo2 mi = mallinfo2();
 
     name = xasprintf("%s.in_use_mib", key);
