@@ -1066,15 +1066,41 @@ cmd_scale(struct ovs_cmdl_context *ctx)
     free(oconns);
 }
 
-/* Waits until RCU has freed every removed connection: conntrack frees a
- * connection in an RCU callback, which drops the connection's reference to
- * its offload state, whose free is postponed again; hence two barriers. */
+static long long
+allocator_in_use(void)
+{
+#ifdef HAVE_MALLINFO2
+    struct mallinfo2 mi = mallinfo2();
+
+    return mi.uordblks + mi.hblkhd;
+#else
+    return -1;
+#endif
+}
+
+/* Lets RCU free every removed connection: conntrack frees a connection in
+ * an RCU callback, which drops the connection's reference to its offload
+ * state, whose free is postponed again, and the RCU thread runs callbacks
+ * some time after a grace period.  So: grace periods until the allocator's
+ * bytes in use have not changed for three of them (ten grace periods where
+ * the C library cannot say). */
 static void
 rcu_settle(void)
 {
-    ovsrcu_quiesce();
-    ovsrcu_barrier();
-    ovsrcu_barrier();
+    long long last = allocator_in_use();
+
+    for (int stable = 0, i = 0; stable < 3 && i < 1000; i++) {
+        ovsrcu_synchronize();
+        xnanosleep(20 * 1000 * 1000);
+
+        long long now = allocator_in_use();
+
+        stable = now == last ? stable + 1 : 0;
+        last = now;
+        if (now < 0 && i >= 9) {
+            break;
+        }
+    }
 }
 
 /* Prints resident memory as 'key'.rss_mib, then, where the C library can
@@ -1091,10 +1117,8 @@ put_memory(const char *key)
     put_result(name, rss / 1048576.0);
     free(name);
 #ifdef HAVE_MALLINFO2
-    struct mallinfo2 mi = mallinfo2();
-
     name = xasprintf("%s.in_use_mib", key);
-    put_result(name, (mi.uordblks + mi.hblkhd) / 1048576.0);
+    put_result(name, allocator_in_use() / 1048576.0);
     free(name);
 #endif
 #if HAVE_DECL_MALLOC_TRIM
