@@ -42,30 +42,34 @@ n_failed=$(grep -cE ' FAILED \(' "$logdir/results" || true)
 
 # One line per test that ran: number, valgrind logs, errors other than
 # leaks, bytes definitely lost, bytes possibly lost (not a failure: glibc's
-# thread-local storage of threads alive at exit shows there), title.
+# thread-local storage of threads alive at exit shows there), result,
+# title.
 shopt -s nullglob
 for t in "$dir"/*/; do
     n=$(basename "$t" | sed 's/^0*//')
     logs=("$t"/valgrind.*)
-    title=$(grep -m 1 -E "^ *$n: " "$logdir/results" |
-            sed -E 's/^ *[0-9]+: +//' |
-            sed -E 's/ +(ok|FAILED .*|skipped .*|expected failure .*)$//')
+    line=$(grep -m 1 -E "^ *$n: " "$logdir/results" | sed -E 's/^ *[0-9]+: +//')
+    title=$(sed -E 's/ +(ok|FAILED .*|skipped .*|expected failure .*)$//' \
+            <<< "$line")
+    result=$(grep -oE ' (ok|FAILED|skipped|expected failure)( \(.*)?$' \
+             <<< "$line" | awk '{ print $1 }')
     cat "${logs[@]}" /dev/null |
-        awk -v n="$n" -v logs="${#logs[@]}" -v title="$title" '
+        awk -v n="$n" -v logs="${#logs[@]}" -v title="$title" \
+            -v result="${result:-?}" '
             # With --leak-check=full, the summary counts leak records too.
             /ERROR SUMMARY:/ { errors += $4 }
             / lost in loss record / { errors-- }
             /definitely lost:/ { gsub(",", "", $4); lost += $4 }
             /possibly lost:/ { gsub(",", "", $4); possibly += $4 }
-            END { printf "%5d %5d %7d %9d %9d  %s\n", n, logs, errors,
-                         lost, possibly, title }'
+            END { printf "%5d %5d %7d %9d %9d  %-8s %s\n", n, logs,
+                         errors, lost, possibly, result, title }'
 done | sort -n > "$logdir/per-test"
 
 {
     echo "valgrind (memcheck) on $n_tests tests," \
          "$((SECONDS - start)) s, $jobs at a time"
-    printf '%5s %5s %7s %9s %9s  %s\n' test logs errors "lost (B)" \
-        possibly title
+    printf '%5s %5s %7s %9s %9s  %-8s %s\n' test logs errors "lost (B)" \
+        possibly result title
     cat "$logdir/per-test"
     awk '{ logs += $2; e += $3; l += $4; p += $5; if ($3 || $4) bad++ }
          END { printf "total: %d valgrind logs, %d errors, %d bytes" \
