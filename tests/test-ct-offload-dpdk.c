@@ -1872,7 +1872,7 @@ test_core(struct ovs_cmdl_context *ctx OVS_UNUSED)
     ovs_assert(ct_offload_dpdk_packet_recover(inst, pkt, mark_a_orig));
     ovs_assert(!pkt->md.conn);
 
-    /* Conntrack deletes both. */
+    /* Conntrack deletes both, then frees them. */
     ct_offload_conn_del(dp, oa);
     ct_offload_conn_del(dp, ob);
     ct_offload_dp_wait(dp);
@@ -1880,6 +1880,8 @@ test_core(struct ovs_cmdl_context *ctx OVS_UNUSED)
     pkt_metadata_init(&pkt->md, u32_to_odp(3));
     ovs_assert(ct_offload_dpdk_packet_recover(inst, pkt, mark_b));
     ovs_assert(!pkt->md.conn);
+    ct_offload_conn_free(oa);
+    ct_offload_conn_free(ob);
 
     dp_packet_delete(pkt);
     teardown(inst);
