@@ -48,7 +48,8 @@ shopt -s nullglob
 for t in "$dir"/*/; do
     n=$(basename "$t" | sed 's/^0*//')
     logs=("$t"/valgrind.*)
-    line=$(grep -m 1 -E "^ *$n: " "$logdir/results" | sed -E 's/^ *[0-9]+: +//')
+    line=$(grep -m 1 -E "^ *$n: " "$logdir/results" |
+           sed -E 's/^ *[0-9]+: +//')
     title=$(sed -E 's/ +(ok|FAILED .*|skipped .*|expected failure .*)$//' \
             <<< "$line")
     result=$(grep -oE ' (ok|FAILED|skipped|expected failure)( \(.*)?$' \
