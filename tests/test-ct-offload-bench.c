@@ -1088,17 +1088,16 @@ static void
 rcu_settle(void)
 {
     long long last = allocator_in_use();
+    int rounds = last < 0 ? 10 : 1000;
 
-    for (int stable = 0, i = 0; stable < 3 && i < 1000; i++) {
+    for (int i = 0, stable = 0; i < rounds && stable < 3; i++) {
         ovsrcu_synchronize();
         xnanosleep(20 * 1000 * 1000);
+        if (last >= 0) {
+            long long now = allocator_in_use();
 
-        long long now = allocator_in_use();
-
-        stable = now == last ? stable + 1 : 0;
-        last = now;
-        if (now < 0 && i >= 9) {
-            break;
+            stable = now == last ? stable + 1 : 0;
+            last = now;
         }
     }
 }
